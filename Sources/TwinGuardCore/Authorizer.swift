@@ -1,0 +1,59 @@
+/// What a client presents when it connects, whatever the transport.
+public struct ConnectCredentials: Sendable {
+    /// The MQTT client identifier (may be server-assigned).
+    public var clientID: String
+    /// User name, when the client sent one.
+    public var username: String?
+    /// Password bytes, when the client sent them. Never logged.
+    public var password: [UInt8]?
+    /// The remote address, for the audit trail and rate limits.
+    public var remoteAddress: String?
+
+    public init(clientID: String, username: String?, password: [UInt8]?, remoteAddress: String?) {
+        self.clientID = clientID
+        self.username = username
+        self.password = password
+        self.remoteAddress = remoteAddress
+    }
+}
+
+/// Why a connection attempt was refused.
+public enum AuthenticationFailure: Sendable, Equatable {
+    /// Anonymous access is off and the client sent no credentials.
+    case anonymousNotAllowed
+    /// The user name or password is wrong (deliberately not saying which).
+    case badCredentials
+    /// The principal exists but may not connect (revoked, quarantined, tenant disabled).
+    case notAuthorized(reason: String)
+}
+
+/// The outcome of checking a connection attempt.
+public enum AuthenticationResult: Sendable, Equatable {
+    case accepted(Principal)
+    case refused(AuthenticationFailure)
+}
+
+/// An act on the broker that policy decides about.
+public enum BrokerAction: Sendable, Equatable {
+    /// Publishing to a topic name (no wildcards).
+    case publish(topic: String)
+    /// Subscribing with a topic filter (wildcards allowed).
+    case subscribe(filter: String)
+}
+
+/// A policy decision. Denials carry the reason that goes to the log and the audit trail.
+public enum AuthorizationDecision: Sendable, Equatable {
+    case allow
+    case deny(reason: String)
+}
+
+/// Decides who may connect and what each principal may do; implemented by the identity layer.
+///
+/// `authorize` is called for every message, on the I/O threads: it must not block and must be cheap.
+/// Decisions are taken per message, never cached from CONNECT, so that a quarantine takes effect at once.
+public protocol Authorizer: Sendable {
+    /// Checks the credentials of a connecting client.
+    func authenticate(_ credentials: ConnectCredentials) async -> AuthenticationResult
+    /// Decides one action of an authenticated principal. Topics are relative to the principal's tenant.
+    func authorize(_ action: BrokerAction, for principal: Principal) -> AuthorizationDecision
+}
