@@ -1,0 +1,64 @@
+import Foundation
+import Hummingbird
+import Logging
+
+/// An RFC 9457 problem details body (`application/problem+json`) with TwinGuard's stable `code`.
+public struct ProblemDetails: Codable, Sendable, Error, HTTPResponseError {
+    public var type: String
+    public var title: String
+    /// The HTTP status code, as in the body.
+    public var statusCode: Int
+    public var detail: String
+    /// A stable machine-readable code, e.g. `not_found`.
+    public var code: String
+
+    public init(status: HTTPResponse.Status, code: String, detail: String) {
+        self.type = "https://twinguard.dev/problems/\(code)"
+        self.title = status.reasonPhrase
+        self.statusCode = status.code
+        self.detail = detail
+        self.code = code
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case type, title, detail, code
+        case statusCode = "status"
+    }
+
+    public var status: HTTPResponse.Status { HTTPResponse.Status(code: self.statusCode) }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let body = try encoder.encode(self)
+        return Response(
+            status: self.status,
+            headers: [.contentType: "application/problem+json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+/// Turns every error a route throws into problem details; a 500 carries only a request id.
+struct ProblemDetailsMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        do {
+            return try await next(request, context)
+        } catch let problem as ProblemDetails {
+            throw problem
+        } catch let error as HTTPError {
+            let code = error.status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_")
+            let detail =
+                error.status == .notFound
+                ? "No resource at \(request.uri.path); the API lives under /api/v1 and is described at /openapi.json."
+                : (error.body ?? error.status.reasonPhrase)
+            throw ProblemDetails(status: error.status, code: code, detail: detail)
+        } catch {
+            context.logger.error("request failed", metadata: ["error": "\(error)"])
+            throw ProblemDetails(
+                status: .internalServerError, code: "internal_error",
+                detail: "The server failed on this request; quote request id \(context.id) when reporting it.")
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import MQTTCodec
+import Synchronization
+import TwinGuardCore
+
+extension Broker {
+    /// Gathers what changed since the last call, for ``BrokerStateStore/saveBrokerState(_:)``.
+    public func collectChanges() -> BrokerStateChanges {
+        let (sessionKeys, retainedKeys) = self.dirty.take()
+        var changes = BrokerStateChanges()
+        for key in sessionKeys {
+            if let session = self.session(for: key), let stored = session.snapshotForStorage() {
+                changes.upsertedSessions.append(stored)
+            } else {
+                changes.deletedSessions.append(key)
+            }
+        }
+        for key in retainedKeys {
+            if let message = self.space(for: key.tenant).retained.message(for: key.topic) {
+                changes.upsertedRetained.append(StoredRetained(tenant: key.tenant, message: message.stored))
+            } else {
+                changes.deletedRetained.append(key)
+            }
+        }
+        return changes
+    }
+
+    /// Loads retained messages and persistent sessions at start-up, before any listener opens.
+    public func restore(_ snapshot: BrokerSnapshot) {
+        let now = WallClock.nowNanoseconds()
+        for record in snapshot.retained {
+            guard var message = BrokerMessage(stored: record.message), !message.isExpired(now: now) else { continue }
+            message.retain = true
+            let change = self.space(for: record.tenant).retained.retain(message)
+            self.statistics.retainedMessages.add(change, ordering: .relaxed)
+        }
+        for stored in snapshot.sessions {
+            guard let version = ProtocolVersion(rawValue: stored.protocolVersion) else { continue }
+            let key = SessionKey(tenant: stored.tenant, clientID: stored.clientID)
+            let space = self.space(for: stored.tenant)
+            let session = self.restoredSession(key: key, space: space, version: version, stored: stored)
+            session.restore(stored, now: now)
+            for (raw, options) in session.subscriptions {
+                guard let filter = TopicFilter(raw) else { continue }
+                space.subscriptions.subscribe(session, to: filter, options: options)
+                self.statistics.subscriptions.add(1, ordering: .relaxed)
+            }
+        }
+    }
+}

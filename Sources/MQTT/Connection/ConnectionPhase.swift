@@ -1,0 +1,26 @@
+import MQTTCodec
+import TwinGuardCore
+
+/// Where a connection is in its life (§3.1, §4.1): waiting for CONNECT, authenticating, connected.
+enum ConnectionPhase {
+    /// Nothing but CONNECT is accepted (§3.1: the first packet must be CONNECT).
+    case awaitingConnect
+    /// CONNECT received; the authorizer is deciding. Frames that arrive meanwhile wait here.
+    case authenticating(version: ProtocolVersion, pending: [MQTTFrame])
+    case connected(ConnectedClient)
+    case closed
+}
+
+/// A connected, authenticated client.
+struct ConnectedClient {
+    let principal: Principal
+    let session: Session
+    let writer: ConnectionWriter
+    let version: ProtocolVersion
+    /// Whether the client allows reason strings and user properties on acknowledgements (MQTT 5 §3.1.2.11.7).
+    let sendsProblemInformation: Bool
+    /// Topic aliases the client set towards us on this connection (MQTT 5 §3.3.2.3.4).
+    var inboundAliases: [UInt16: String] = [:]
+    /// Whether the client ended with a DISCONNECT that discards the will.
+    var disconnectedNormally = false
+}

@@ -1,0 +1,234 @@
+import Logging
+import MQTTCodec
+import NIOCore
+import Synchronization
+import TwinGuardCore
+
+extension MQTTConnectionHandler {
+    /// Dispatches one packet of a connected client.
+    func handle(_ packet: MQTTPacket, context: ChannelHandlerContext) {
+        guard case .connected(var client) = self.phase else { return }
+        switch packet {
+        case .publish(let publish):
+            self.handlePublish(publish, client: &client, context: context)
+            if case .connected = self.phase { self.phase = .connected(client) }
+        case .publishAck(let ack):
+            self.handleAck(ack, client: client)
+        case .subscribe(let subscribe):
+            self.handleSubscribe(subscribe, client: client, context: context)
+        case .unsubscribe(let unsubscribe):
+            self.handleUnsubscribe(unsubscribe, client: client)
+        case .pingreq:
+            client.writer.send(.pingresp)
+        case .disconnect(let disconnect):
+            self.handleDisconnect(disconnect, client: &client, context: context)
+        case .connect:
+            self.fail(.protocolError("a second CONNECT on one connection"), context: context)
+        case .auth:
+            self.fail(.protocolError("AUTH without an authentication method"), context: context)
+        case .connack, .subscribeAck, .pingresp:
+            self.fail(.protocolError("\(packet.name) is sent by servers only"), context: context)
+        }
+    }
+
+    // MARK: PUBLISH (§3.3)
+
+    private func handlePublish(_ publish: PublishPacket, client: inout ConnectedClient, context: ChannelHandlerContext) {
+        let statistics = self.broker.statistics
+        statistics.publishReceived.add(1, ordering: .relaxed)
+        var topic = publish.topic
+        if let alias = publish.properties.topicAlias {
+            guard alias <= self.broker.limits.topicAliasMaximum else {
+                self.fail(MQTTDecodeError(reasonCode: .topicAliasInvalid, message: "topic alias \(alias) exceeds the maximum of \(self.broker.limits.topicAliasMaximum)"), context: context)
+                return
+            }
+            if topic.isEmpty {
+                guard let known = client.inboundAliases[alias] else {
+                    self.fail(.protocolError("topic alias \(alias) was never set on this connection"), context: context)
+                    return
+                }
+                topic = known
+            } else {
+                client.inboundAliases[alias] = topic
+            }
+        }
+        if let problem = self.topicProblem(topic) {
+            self.rejectPublish(publish, client: client, reason: .topicNameInvalid, message: problem, context: context)
+            return
+        }
+        if publish.properties.payloadFormatIndicator == 1,
+            !MQTTString.isValidPayload(publish.payload.readableBytesView)
+        {
+            self.rejectPublish(publish, client: client, reason: .payloadFormatInvalid, message: "payload is not UTF-8 as its format indicator says", context: context)
+            return
+        }
+        if publish.qos == .exactlyOnce, let id = publish.packetID, client.session.unreleasedQoS2Count >= self.broker.limits.receiveMaximum,
+            !client.session.isUnreleased(id)
+        {
+            self.fail(MQTTDecodeError(reasonCode: .receiveMaximumExceeded, message: "more than \(self.broker.limits.receiveMaximum) QoS 2 messages unreleased"), context: context)
+            return
+        }
+        if case .deny(let why) = self.broker.authorizer.authorize(.publish(topic: topic), for: client.principal) {
+            statistics.authorizationDenials.add(1, ordering: .relaxed)
+            self.logger.notice(
+                "publish denied", metadata: ["mqtt.topic": "\(topic)", "auth.decision": "deny", "auth.reason": "\(why)"])
+            self.rejectPublish(publish, client: client, reason: .notAuthorized, message: "not authorized to publish to '\(topic)'", context: context)
+            return
+        }
+        let now = WallClock.nowNanoseconds()
+        let message = BrokerMessage(publish: publish, topic: topic, publisher: ObjectIdentifier(client.session), now: now)
+        switch publish.qos {
+        case .atMostOnce:
+            self.broker.publish(message, in: client.session.space, now: now)
+        case .atLeastOnce:
+            let delivered = self.broker.publish(message, in: client.session.space, now: now)
+            client.writer.send(.publishAck(PublishAckPacket(kind: .puback, packetID: publish.packetID ?? 0, reasonCode: Self.routedReason(delivered, client))))
+        case .exactlyOnce:
+            let id = publish.packetID ?? 0
+            var delivered = 1
+            // §4.3.3: route only the first time this packet id arrives; a resend is only acknowledged.
+            if client.session.receiveQoS2(id) {
+                delivered = self.broker.publish(message, in: client.session.space, now: now)
+            }
+            client.writer.send(.publishAck(PublishAckPacket(kind: .pubrec, packetID: id, reasonCode: Self.routedReason(delivered, client))))
+        }
+    }
+
+    private static func routedReason(_ delivered: Int, _ client: ConnectedClient) -> ReasonCode {
+        delivered == 0 && client.version.hasProperties ? .noMatchingSubscribers : .success
+    }
+
+    /// Refuses a PUBLISH: MQTT 5 acknowledges QoS 1/2 with the reason (QoS 0 is dropped); 3.1.1, which has
+    /// no way to say no, loses its connection.
+    private func rejectPublish(
+        _ publish: PublishPacket, client: ConnectedClient, reason: ReasonCode, message: String,
+        context: ChannelHandlerContext
+    ) {
+        guard client.version.hasProperties else {
+            self.logger.info("publish refused, closing 3.1.1 connection", metadata: ["error": "\(message)"])
+            client.writer.close()
+            return
+        }
+        guard let id = publish.packetID else { return }
+        var properties = Properties()
+        if client.sendsProblemInformation { properties.reasonString = message }
+        let kind: PublishAckPacket.Kind = publish.qos == .atLeastOnce ? .puback : .pubrec
+        client.writer.send(.publishAck(PublishAckPacket(kind: kind, packetID: id, reasonCode: reason, properties: properties)))
+    }
+
+    /// Checks a topic name against the configured limits.
+    func topicProblem(_ topic: String) -> String? {
+        let limits = self.broker.limits
+        if topic.utf8.count > limits.maxTopicLength {
+            return "topic is \(topic.utf8.count) bytes long; the limit is \(limits.maxTopicLength)"
+        }
+        if topic.utf8.lazy.filter({ $0 == UInt8(ascii: "/") }).count + 1 > limits.maxTopicLevels {
+            return "topic has more than \(limits.maxTopicLevels) levels"
+        }
+        return nil
+    }
+
+    // MARK: Acknowledgements (§3.4–§3.7)
+
+    private func handleAck(_ ack: PublishAckPacket, client: ConnectedClient) {
+        let now = WallClock.nowNanoseconds()
+        switch ack.kind {
+        case .pubrel:
+            let known = client.session.releaseQoS2(ack.packetID)
+            let reason: ReasonCode = known || !client.version.hasProperties ? .success : .packetIdentifierNotFound
+            client.writer.send(.publishAck(PublishAckPacket(kind: .pubcomp, packetID: ack.packetID, reasonCode: reason)))
+        case .puback, .pubrec, .pubcomp:
+            let outcome = client.session.acknowledge(ack.kind, packetID: ack.packetID, reasonCode: ack.reasonCode, now: now)
+            switch outcome {
+            case .sendRelease:
+                client.writer.send(.publishAck(PublishAckPacket(kind: .pubrel, packetID: ack.packetID)))
+            case .unknownPacketID where ack.kind == .pubrec:
+                let reason: ReasonCode = client.version.hasProperties ? .packetIdentifierNotFound : .success
+                client.writer.send(.publishAck(PublishAckPacket(kind: .pubrel, packetID: ack.packetID, reasonCode: reason)))
+            case .unknownPacketID:
+                self.logger.debug("acknowledgement for an unknown packet id", metadata: ["mqtt.packet_id": "\(ack.packetID)"])
+            case .nothing:
+                break
+            }
+        }
+    }
+
+    // MARK: SUBSCRIBE and UNSUBSCRIBE (§3.8, §3.10)
+
+    private func handleSubscribe(_ subscribe: SubscribePacket, client: ConnectedClient, context: ChannelHandlerContext) {
+        let identifier = subscribe.properties.subscriptionIdentifiers.first
+        let space = client.session.space
+        let now = WallClock.nowNanoseconds()
+        var codes: [ReasonCode] = []
+        var retained: [(BrokerMessage, SubscriptionOptions)] = []
+        for request in subscribe.subscriptions {
+            guard let filter = TopicFilter(request.filter), self.topicProblem(filter.filter) == nil else {
+                codes.append(.topicFilterInvalid)
+                continue
+            }
+            if filter.shareGroup != nil && request.noLocal && client.version.hasProperties {
+                // §3.8.3.1: No Local on a shared subscription is a protocol error.
+                self.fail(.protocolError("No Local is not allowed on shared subscription '\(request.filter)'"), context: context)
+                return
+            }
+            if case .deny(let why) = self.broker.authorizer.authorize(.subscribe(filter: filter.filter), for: client.principal) {
+                self.broker.statistics.authorizationDenials.add(1, ordering: .relaxed)
+                self.logger.notice(
+                    "subscribe denied",
+                    metadata: ["mqtt.filter": "\(request.filter)", "auth.decision": "deny", "auth.reason": "\(why)"])
+                codes.append(.notAuthorized)
+                continue
+            }
+            let options = SubscriptionOptions(request, identifier: identifier)
+            let existed = client.session.addSubscription(request.filter, options: options)
+            if !space.subscriptions.subscribe(client.session, to: filter, options: options) {
+                self.broker.statistics.subscriptions.add(1, ordering: .relaxed)
+            }
+            codes.append(ReasonCode(rawValue: request.qos.rawValue))
+            let sendRetained =
+                filter.shareGroup == nil
+                && (request.retainHandling == .sendOnSubscribe || (request.retainHandling == .sendIfNew && !existed))
+            if sendRetained {
+                retained += space.retained.matching(filter, now: now).map { ($0, options) }
+            }
+        }
+        client.writer.send(.subscribeAck(SubscribeAckPacket(kind: .suback, packetID: subscribe.packetID, reasonCodes: codes)))
+        for (message, options) in retained {
+            client.session.deliver(
+                message, qos: min(message.qos, options.qos), retainFlag: true,
+                subscriptionIdentifiers: options.subscriptionIdentifier.map { [$0] } ?? [], now: now)
+        }
+    }
+
+    private func handleUnsubscribe(_ unsubscribe: UnsubscribePacket, client: ConnectedClient) {
+        var codes: [ReasonCode] = []
+        for raw in unsubscribe.filters {
+            guard let filter = TopicFilter(raw) else {
+                codes.append(.topicFilterInvalid)
+                continue
+            }
+            let existed = client.session.removeSubscription(raw)
+            if client.session.space.subscriptions.unsubscribe(client.session, from: filter) {
+                self.broker.statistics.subscriptions.subtract(1, ordering: .relaxed)
+            }
+            codes.append(existed ? .success : .noSubscriptionExisted)
+        }
+        client.writer.send(.subscribeAck(SubscribeAckPacket(kind: .unsuback, packetID: unsubscribe.packetID, reasonCodes: codes)))
+    }
+
+    // MARK: DISCONNECT (§3.14)
+
+    private func handleDisconnect(_ disconnect: DisconnectPacket, client: inout ConnectedClient, context: ChannelHandlerContext) {
+        if let expiry = disconnect.properties.sessionExpiryInterval {
+            // §3.14.2.2.2: a session that was not persistent cannot be made persistent at DISCONNECT.
+            if client.session.expiryInterval == 0 && expiry != 0 {
+                self.fail(.protocolError("session expiry cannot be set at DISCONNECT when it was 0 at CONNECT"), context: context)
+                return
+            }
+            client.session.setExpiryInterval(min(expiry, self.broker.limits.maxSessionExpirySeconds))
+        }
+        client.disconnectedNormally = disconnect.reasonCode != .disconnectWithWillMessage
+        self.phase = .connected(client)
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,162 @@
+import Logging
+import MQTTCodec
+import NIOCore
+import Synchronization
+import TwinGuardCore
+
+/// Speaks MQTT with one client: CONNECT and authentication, then every packet of the session.
+///
+/// Runs on the connection's event loop; frames come from ``MQTTFrameDecoder``. Everything it sends
+/// goes through the connection's ``ConnectionWriter`` so that acknowledgements and deliveries from
+/// other cores stay in order.
+final class MQTTConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = MQTTFrame
+    typealias OutboundOut = ByteBuffer
+
+    let broker: Broker
+    let transport: String
+    var logger: Logger
+    var phase = ConnectionPhase.awaitingConnect
+    private var connectTimeout: Scheduled<Void>?
+    private var admitted = false
+
+    /// Frames a client may send before its CONNACK (MQTT 5 allows publishing right after CONNECT).
+    private static let maxFramesBeforeConnAck = 1_000
+
+    init(broker: Broker, transport: String) {
+        self.broker = broker
+        self.transport = transport
+        self.logger = broker.logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { self.start(context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.start(context: context)
+        context.fireChannelActive()
+    }
+
+    private func start(context: ChannelHandlerContext) {
+        guard !self.admitted, case .awaitingConnect = self.phase else { return }
+        guard self.broker.admitConnection() else {
+            self.logger.warning("connection limit reached, connection refused", metadata: ["mqtt.transport": "\(self.transport)"])
+            self.phase = .closed
+            context.close(promise: nil)
+            return
+        }
+        self.admitted = true
+        if let remote = context.remoteAddress { self.logger[metadataKey: "mqtt.remote"] = "\(remote)" }
+        let timeout = TimeAmount.seconds(Int64(self.broker.limits.connectTimeoutSeconds))
+        self.connectTimeout = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+            if case .awaitingConnect = self.phase {
+                self.logger.debug("no CONNECT in time, closing")
+                context.close(promise: nil)
+            }
+        }
+    }
+
+    func cancelConnectTimeout() {
+        self.connectTimeout?.cancel()
+        self.connectTimeout = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = self.unwrapInboundIn(data)
+        self.broker.statistics.bytesReceived.add(frame.body.readableBytes + 2, ordering: .relaxed)
+        self.broker.statistics.messagesReceived.add(1, ordering: .relaxed)
+        switch self.phase {
+        case .awaitingConnect:
+            self.handleFirstFrame(frame, context: context)
+        case .authenticating(let version, var pending):
+            guard pending.count < Self.maxFramesBeforeConnAck else {
+                self.fail(.protocolError("too many packets before CONNACK"), context: context)
+                return
+            }
+            pending.append(frame)
+            self.phase = .authenticating(version: version, pending: pending)
+        case .connected(let client):
+            do {
+                let packet = try MQTTPacket.decode(frame, version: client.version)
+                self.handle(packet, context: context)
+            } catch {
+                self.fail(error, context: context)
+            }
+        case .closed:
+            break
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.connectTimeout?.cancel()
+        if case .connected(let client) = self.phase {
+            self.broker.statistics.clientsConnected.subtract(1, ordering: .relaxed)
+            self.broker.connectionClosed(
+                session: client.session, writer: client.writer, publishWill: !client.disconnectedNormally,
+                eventLoop: context.eventLoop)
+            self.logger.debug("client disconnected")
+        }
+        self.phase = .closed
+        if self.admitted {
+            self.admitted = false
+            self.broker.releaseConnection()
+        }
+        context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if case .connected(let client) = self.phase {
+            client.writer.channelWritable.store(context.channel.isWritable, ordering: .relaxed)
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read, case .connected(let client) = self.phase {
+            // §3.1.2.10: one and a half keep-alive periods without a packet end the connection (will included).
+            self.logger.info("keep-alive timeout, closing", metadata: ["mqtt.client_id": "\(client.session.key.clientID)"])
+            let disconnect: MQTTPacket? =
+                client.version.hasProperties ? .disconnect(DisconnectPacket(reasonCode: .keepAliveTimeout)) : nil
+            client.writer.close(after: disconnect)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let decodeError = error as? MQTTDecodeError {
+            self.fail(decodeError, context: context)
+        } else {
+            self.logger.debug("connection error", metadata: ["error": "\(error)"])
+            context.close(promise: nil)
+        }
+    }
+
+    /// Ends the connection after bad input: the right reason code for MQTT 5, a plain close for 3.1.1 (§4.13).
+    func fail(_ error: MQTTDecodeError, context: ChannelHandlerContext) {
+        self.broker.statistics.protocolErrors.add(1, ordering: .relaxed)
+        self.logger.info(
+            "protocol violation, closing connection",
+            metadata: ["mqtt.reason": "\(error.reasonCode)", "error": "\(error.message)"])
+        switch self.phase {
+        case .connected(var client):
+            var properties = Properties()
+            properties.reasonString = error.message
+            let disconnect: MQTTPacket? =
+                client.version.hasProperties
+                ? .disconnect(DisconnectPacket(reasonCode: error.reasonCode, properties: properties)) : nil
+            client.writer.close(after: disconnect)
+            client.disconnectedNormally = false
+            self.phase = .connected(client)
+        case .awaitingConnect, .authenticating:
+            self.phase = .closed
+            context.close(promise: nil)
+        case .closed:
+            break
+        }
+    }
+}
+
+@available(*, unavailable)
+extension MQTTConnectionHandler: Sendable {}

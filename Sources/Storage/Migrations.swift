@@ -1,0 +1,26 @@
+import GRDB
+
+/// The schema of the data dir, one migration per change; GRDB records which ones ran.
+enum Migrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-broker-state") { db in
+            try db.create(table: "broker_retained") { table in
+                table.column("tenant", .text).notNull()
+                table.column("topic", .text).notNull()
+                table.column("payload", .blob).notNull()
+                table.column("qos", .integer).notNull()
+                table.column("properties", .blob).notNull()
+                table.column("expires_at", .integer)
+                table.primaryKey(["tenant", "topic"])
+            }
+            try db.create(table: "broker_sessions") { table in
+                table.column("tenant", .text).notNull()
+                table.column("client_id", .text).notNull()
+                table.column("record", .blob).notNull()
+                table.primaryKey(["tenant", "client_id"])
+            }
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import GRDB
+import TwinGuardCore
+
+/// The embedded metadata store: one SQLite database (WAL mode) in the data dir, accessed through GRDB.
+public final class SQLiteStore: Sendable {
+    let database: any DatabaseWriter
+    /// The schema version the data dir is at (the number of applied migrations).
+    public let schemaVersion: Int
+
+    /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
+    /// - Throws: ``StorageError`` when the file cannot be opened or migrated.
+    public init(path: String) throws {
+        let pool: DatabasePool
+        do {
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(5)
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw StorageError.cannotOpen(path: path, underlying: error)
+        }
+        self.database = pool
+        self.schemaVersion = try Self.migrate(pool)
+    }
+
+    /// An in-memory store, for tests.
+    public init() throws {
+        let queue = try DatabaseQueue()
+        self.database = queue
+        self.schemaVersion = try Self.migrate(queue)
+    }
+
+    private static func migrate(_ writer: any DatabaseWriter) throws -> Int {
+        do {
+            let migrator = Migrations.migrator
+            try migrator.migrate(writer)
+            return try writer.read { try migrator.appliedIdentifiers($0).count }
+        } catch {
+            throw StorageError.migrationFailed(error)
+        }
+    }
+}

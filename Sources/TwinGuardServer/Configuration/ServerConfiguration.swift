@@ -1,0 +1,37 @@
+import Logging
+import MQTT
+
+/// Every setting of a TwinGuard server. Defaults work on one machine; a TOML file, `TWINGUARD_*`
+/// environment variables and command-line flags override them, in that order (see ``ConfigurationLoader``).
+public struct ServerConfiguration: Sendable {
+    /// Where the database, WAL, chunks and keys live.
+    public var dataDir = "./twinguard-data"
+    /// The address every listener binds to.
+    public var bind = "0.0.0.0"
+    /// Development and test mode: anonymous clients act as operator of tenant `default`.
+    public var allowAnonymous = false
+    public var logLevel = Logger.Level.info
+
+    /// Plain MQTT over TCP; `nil` turns the listener off.
+    public var mqttPort: Int? = 1883
+    /// MQTT over WebSocket; `nil` turns the listener off.
+    public var wsPort: Int? = 9001
+    /// MQTT over mutual TLS (active once device certificates exist).
+    public var mqttsPort: Int? = 8883
+    /// The HTTP API and console.
+    public var httpPort: Int? = 8080
+    /// HTTPS (active once the server certificate exists).
+    public var httpsPort: Int? = 8443
+
+    /// Broker limits.
+    public var limits = BrokerLimits()
+    /// Seconds between flushes of broker state (retained messages, sessions) to the store.
+    public var persistIntervalSeconds = 1.0
+    /// Seconds between `$SYS` statistics updates.
+    public var sysIntervalSeconds = 10.0
+
+    public init() {}
+
+    /// Where the SQLite database lives.
+    public var databasePath: String { self.dataDir + "/twinguard.sqlite" }
+}

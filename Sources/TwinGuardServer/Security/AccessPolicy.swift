@@ -1,0 +1,57 @@
+import TwinGuardCore
+
+/// Who may connect before the identity layer exists: anonymous clients in development mode
+/// (`--allow-anonymous`) and the credentials a running demo generated for its own simulated devices.
+///
+/// Operators act on any topic of their tenant; nobody gets administration through MQTT.
+public struct AccessPolicy: Authorizer {
+    /// Anonymous clients act as operator of tenant `default`.
+    public var allowAnonymous: Bool
+    /// User name → password, generated at start (never a default, never stored).
+    public var ephemeralCredentials: [String: [UInt8]]
+
+    public init(allowAnonymous: Bool, ephemeralCredentials: [String: [UInt8]] = [:]) {
+        self.allowAnonymous = allowAnonymous
+        self.ephemeralCredentials = ephemeralCredentials
+    }
+
+    public func authenticate(_ credentials: ConnectCredentials) async -> AuthenticationResult {
+        if let username = credentials.username, let expected = self.ephemeralCredentials[username] {
+            guard let password = credentials.password, Self.constantTimeEqual(password, expected) else {
+                return .refused(.badCredentials)
+            }
+            return .accepted(Principal(tenant: .default, role: .operator, subject: username))
+        }
+        if self.allowAnonymous {
+            // Development mode: as in Mosquitto with allow_anonymous and no password file, a user name
+            // without an account is accepted as anonymous.
+            return .accepted(.anonymousDevelopment)
+        }
+        if credentials.username == nil && credentials.password == nil {
+            return .refused(.anonymousNotAllowed)
+        }
+        return .refused(.badCredentials)
+    }
+
+    public func authorize(_ action: BrokerAction, for principal: Principal) -> AuthorizationDecision {
+        guard principal.role >= .operator else {
+            return .deny(reason: "role '\(principal.role.rawValue)' may not use topics outside its own twin")
+        }
+        return .allow
+    }
+
+    /// A random secret of 20 characters from an unambiguous alphabet, for credentials made at start.
+    public static func randomSecret() -> String {
+        let alphabet = Array("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<20).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
+    }
+
+    /// Compares secrets without leaking where they differ through timing.
+    static func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        var difference: UInt8 = 0
+        for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }
+        return difference == 0
+    }
+}

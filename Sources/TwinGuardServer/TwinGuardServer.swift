@@ -1,0 +1,99 @@
+import HTTPAPI
+import Hummingbird
+import Logging
+import MQTT
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Storage
+import TwinGuardCore
+import UnixSignals
+
+/// The composition root: picks implementations for the Core protocols, wires the modules and returns
+/// the services that make up a running server.
+public struct TwinGuardServer: Sendable {
+    /// The version printed by `twinguard --version` and in `$SYS/broker/version`.
+    public static let version = "0.1.0"
+
+    public let configuration: ServerConfiguration
+    public let broker: Broker
+    public let store: SQLiteStore
+    /// The broker's listeners, to read the ports they bound.
+    public let mqttServer: MQTTServer
+    let services: [any Service]
+    let logger: Logger
+
+    /// Builds a server: prepares the data dir, opens and migrates the store, restores broker state.
+    /// Nothing listens until ``run()``.
+    /// - Parameters:
+    ///   - configuration: the merged configuration.
+    ///   - authorizer: the access policy.
+    ///   - announcer: prints each listener's address.
+    /// - Throws: ``DataDirectoryError``, ``StorageError``.
+    public static func build(
+        configuration: ServerConfiguration, authorizer: any Authorizer, announcer: ListenerAnnouncer,
+        logger: Logger
+    ) async throws -> TwinGuardServer {
+        try DataDirectory.prepare(configuration.dataDir)
+        let store = try SQLiteStore(path: configuration.databasePath)
+        var brokerLogger = logger
+        brokerLogger[metadataKey: "component"] = "mqtt"
+        let broker = Broker(limits: configuration.limits, authorizer: authorizer, logger: brokerLogger)
+        let snapshot = try await store.loadBrokerState()
+        broker.restore(snapshot)
+        logger.info(
+            "broker state restored",
+            metadata: ["retained.count": "\(snapshot.retained.count)", "sessions.count": "\(snapshot.sessions.count)"])
+
+        let group = MultiThreadedEventLoopGroup.singleton
+        let mqttServer = MQTTServer(
+            broker: broker, listeners: Self.listeners(configuration), group: group,
+            onBound: { announcer.announce($0.name, host: $0.host, port: $0.port) })
+        let expectedListeners = Self.listeners(configuration).count
+        var services: [any Service] = [
+            BrokerPersistenceService(
+                broker: broker, store: store, interval: .seconds(configuration.persistIntervalSeconds), logger: logger),
+            mqttServer,
+            SystemTopicsService(broker: broker, interval: .seconds(configuration.sysIntervalSeconds), version: Self.version),
+        ]
+        if let httpPort = configuration.httpPort {
+            var httpLogger = logger
+            httpLogger[metadataKey: "component"] = "http"
+            let host = configuration.bind
+            let app = HTTPAPIServer.makeApplication(
+                host: host, port: httpPort, group: group,
+                dependencies: HTTPAPIDependencies(isReady: { mqttServer.boundListeners.count == expectedListeners }),
+                logger: httpLogger,
+                onListening: { announcer.announce("http", host: host, port: $0) })
+            services.append(app)
+        }
+        return TwinGuardServer(
+            configuration: configuration, broker: broker, store: store, mqttServer: mqttServer, services: services,
+            logger: logger)
+    }
+
+    /// The broker listeners the configuration asks for. MQTTS arrives with device certificates.
+    static func listeners(_ configuration: ServerConfiguration) -> [ListenerConfiguration] {
+        var listeners: [ListenerConfiguration] = []
+        if let port = configuration.mqttPort {
+            listeners.append(ListenerConfiguration(name: "mqtt", host: configuration.bind, port: port, transport: .tcp))
+        }
+        if let port = configuration.wsPort {
+            listeners.append(
+                ListenerConfiguration(name: "ws", host: configuration.bind, port: port, transport: .webSocket(path: "/")))
+        }
+        return listeners
+    }
+
+    /// Runs until SIGINT or SIGTERM, then shuts down in order: HTTP, broker listeners and clients,
+    /// and last a final flush of broker state.
+    /// - Parameter extraServices: services that run beside the server (the demo fleet).
+    public func run(extraServices: [any Service] = []) async throws {
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: (self.services + extraServices).map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: self.logger))
+        try await group.run()
+    }
+}

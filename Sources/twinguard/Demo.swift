@@ -1,0 +1,47 @@
+import ArgumentParser
+import Logging
+import TwinGuardServer
+
+/// `twinguard demo`: the server on the embedded store plus a simulated fleet publishing telemetry.
+struct Demo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the server with a simulated fleet of devices (binds 127.0.0.1 by default).")
+
+    @OptionGroup var options: ServerOptions
+
+    @Option(help: "Run the simulation this many times faster than real time.")
+    var speed: Double = 1
+
+    func run() async throws {
+        var defaults = ServerConfiguration()
+        defaults.bind = "127.0.0.1"
+        let configuration: ServerConfiguration
+        do {
+            configuration = try self.options.configuration(defaults: defaults)
+        } catch {
+            exitWithError(error)
+        }
+        guard self.speed > 0, self.speed <= 10_000 else {
+            exitWithError(ValidationError("--speed must be between 0 and 10000"))
+        }
+        let logger = bootstrapLogging(level: configuration.logLevel)
+        ResourceLimits.raiseOpenFileLimit()
+        // The fleet gets a credential made for this run only: no default password exists.
+        let username = "demo"
+        let password = AccessPolicy.randomSecret()
+        let announcer = ListenerAnnouncer()
+        do {
+            let server = try await TwinGuardServer.build(
+                configuration: configuration,
+                authorizer: AccessPolicy(
+                    allowAnonymous: configuration.allowAnonymous, ephemeralCredentials: [username: Array(password.utf8)]),
+                announcer: announcer, logger: logger)
+            let fleet = DemoFleet(
+                server: server, username: username, password: Array(password.utf8), speed: self.speed, logger: logger)
+            let guide = DemoGuide(announcer: announcer, server: server, username: username, password: password)
+            try await server.run(extraServices: [fleet, guide])
+        } catch {
+            exitWithError(error)
+        }
+    }
+}
