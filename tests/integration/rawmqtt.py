@@ -36,7 +36,7 @@ def props(items):
         body += varint(pid)
         if pid in (P_PAYLOAD_FORMAT,):
             body += bytes([value])
-        elif pid in (P_EXPIRY, P_SESSION_EXPIRY, P_MAX_PACKET):
+        elif pid in (P_EXPIRY, P_SESSION_EXPIRY, P_MAX_PACKET, 0x18):
             body += struct.pack(">I", value)
         elif pid in (P_RECEIVE_MAX, P_TOPIC_ALIAS_MAX, P_TOPIC_ALIAS, P_SERVER_KEEPALIVE):
             body += struct.pack(">H", value)

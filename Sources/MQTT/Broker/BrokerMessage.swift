@@ -33,6 +33,7 @@ struct BrokerMessage: Sendable {
         var properties = publish.properties
         properties.topicAlias = nil
         properties.subscriptionIdentifiers = []
+        properties.willDelayInterval = nil
         let expiry = properties.messageExpiryInterval.map { now + Int64($0) * 1_000_000_000 }
         self.init(
             topic: topic, payload: publish.payload, qos: publish.qos, retain: publish.retain, properties: properties,
