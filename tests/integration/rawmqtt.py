@@ -34,7 +34,7 @@ def props(items):
     body = bytearray()
     for pid, value in items:
         body += varint(pid)
-        if pid in (P_PAYLOAD_FORMAT,):
+        if pid in (P_PAYLOAD_FORMAT, 0x17, 0x19):
             body += bytes([value])
         elif pid in (P_EXPIRY, P_SESSION_EXPIRY, P_MAX_PACKET, 0x18):
             body += struct.pack(">I", value)
