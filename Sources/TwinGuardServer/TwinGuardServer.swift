@@ -87,13 +87,27 @@ public struct TwinGuardServer: Sendable {
 
     /// Runs until SIGINT or SIGTERM, then shuts down in order: HTTP, broker listeners and clients,
     /// and last a final flush of broker state.
+    ///
+    /// Signals are trapped before any listener opens (and its address is printed), so a signal sent as
+    /// soon as the address appears still shuts down cleanly.
     /// - Parameter extraServices: services that run beside the server (the demo fleet).
     public func run(extraServices: [any Service] = []) async throws {
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        try await self.mqttServer.bind()
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: (self.services + extraServices).map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
-                gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: self.logger))
-        try await group.run()
+        let logger = self.logger
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask {
+                for await signal in signals {
+                    logger.info("shutting down", metadata: ["signal": "\(signal)"])
+                    await group.triggerGracefulShutdown()
+                }
+            }
+            try await group.run()
+            tasks.cancelAll()
+        }
     }
 }

@@ -15,6 +15,7 @@ public final class MQTTServer: Service {
     private let group: any EventLoopGroup
     private let onBound: @Sendable (BoundListener) -> Void
     private let bound = Mutex<[BoundListener]>([])
+    private let channels = Mutex<[any Channel]>([])
 
     /// - Parameters:
     ///   - broker: the broker the connections talk to.
@@ -34,8 +35,11 @@ public final class MQTTServer: Service {
     /// The listeners bound so far.
     public var boundListeners: [BoundListener] { self.bound.withLock { $0 } }
 
-    /// Binds all listeners; throws ``ListenerError`` naming the listener that could not bind.
-    public func bind() async throws -> [any Channel] {
+    /// Binds all listeners, so that a port in use fails before anything else starts.
+    /// `run()` binds them itself if this was not called.
+    /// - Throws: ``ListenerError`` naming the listener that could not bind.
+    public func bind() async throws {
+        guard self.channels.withLock({ $0.isEmpty }) else { return }
         var channels: [any Channel] = []
         do {
             for listener in self.listeners {
@@ -50,11 +54,12 @@ public final class MQTTServer: Service {
             for channel in channels { try? await channel.close() }
             throw error
         }
-        return channels
+        self.channels.withLock { $0 = channels }
     }
 
     public func run() async throws {
-        let channels = try await self.bind()
+        try await self.bind()
+        let channels = self.channels.withLock { $0 }
         try? await gracefulShutdown()
         for channel in channels { try? await channel.close() }
         self.broker.disconnectAll()
