@@ -100,19 +100,12 @@ let package = Package(
         ),
         .testTarget(
             name: "MQTTTests",
-            dependencies: [
-                "MQTT", "MQTTCodec", "TwinGuardCore",
-                .product(name: "NIOCore", package: "swift-nio"),
-            ],
+            dependencies: ["MQTT", "MQTTCodec", "TwinGuardCore"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "TwinGuardServerTests",
-            dependencies: [
-                "TwinGuardServer", "TwinGuardCore", "Storage", "MQTT",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-            ],
+            dependencies: ["TwinGuardServer", "MQTT"],
             swiftSettings: strictSettings
         ),
     ]
