@@ -11,7 +11,9 @@ let package = Package(
     name: "TwinGuard",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "twinguard", targets: ["twinguard"])
+        .executable(name: "twinguard", targets: ["twinguard"]),
+        /// The codec alone, for the fuzzer package in `Fuzz/`.
+        .library(name: "MQTTCodec", targets: ["MQTTCodec"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),

@@ -1,0 +1,20 @@
+// swift-tools-version:6.2
+// The libFuzzer target for the MQTT decoder, in its own package so that normal builds skip it.
+// Build and run with scripts/fuzz.
+import PackageDescription
+
+let package = Package(
+    name: "TwinGuardFuzz",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "TwinGuard", path: "..")
+    ],
+    targets: [
+        .executableTarget(
+            name: "MQTTCodecFuzz",
+            dependencies: [.product(name: "MQTTCodec", package: "TwinGuard")],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])],
+            linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address"])]
+        )
+    ]
+)
