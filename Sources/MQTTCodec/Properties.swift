@@ -35,8 +35,19 @@ public struct Properties: Sendable, Equatable {
 
     public init() {}
 
-    /// Whether no property is set.
-    public var isEmpty: Bool { self == Properties() }
+    /// Whether no property is set (checked field by field: this runs for every message).
+    public var isEmpty: Bool {
+        self.payloadFormatIndicator == nil && self.messageExpiryInterval == nil && self.contentType == nil
+            && self.responseTopic == nil && self.correlationData == nil && self.subscriptionIdentifiers.isEmpty
+            && self.topicAlias == nil && self.userProperties.isEmpty && self.sessionExpiryInterval == nil
+            && self.assignedClientIdentifier == nil && self.serverKeepAlive == nil && self.authenticationMethod == nil
+            && self.authenticationData == nil && self.requestProblemInformation == nil && self.willDelayInterval == nil
+            && self.requestResponseInformation == nil && self.responseInformation == nil
+            && self.serverReference == nil && self.reasonString == nil && self.receiveMaximum == nil
+            && self.topicAliasMaximum == nil && self.maximumQoS == nil && self.retainAvailable == nil
+            && self.maximumPacketSize == nil && self.wildcardSubscriptionAvailable == nil
+            && self.subscriptionIdentifiersAvailable == nil && self.sharedSubscriptionAvailable == nil
+    }
 }
 
 /// A name/value pair an application attaches to a packet (§3.3.2.3.7); order and duplicates are kept.
@@ -256,7 +267,7 @@ extension Properties {
 
     /// Bytes of the properties, without the length prefix.
     package var encodedLength: Int {
-        if self.isEmptyFast { return 0 }
+        if self.isEmpty { return 0 }
         var scratch = ByteBuffer()
         self.writeBody(to: &scratch)
         return scratch.readableBytes
@@ -266,13 +277,6 @@ extension Properties {
     package var encodedLengthWithPrefix: Int {
         let length = self.encodedLength
         return ByteBuffer.mqttVariableIntegerSize(length) + length
-    }
-
-    /// A cheap emptiness check for the hot path (most v3 and many v5 messages carry no properties).
-    private var isEmptyFast: Bool {
-        self.payloadFormatIndicator == nil && self.messageExpiryInterval == nil && self.contentType == nil
-            && self.responseTopic == nil && self.correlationData == nil && self.subscriptionIdentifiers.isEmpty
-            && self.topicAlias == nil && self.userProperties.isEmpty && self.isEmpty
     }
 
     /// Writes the properties without a length prefix.
@@ -340,7 +344,7 @@ extension Properties {
 
     /// Encodes message properties for storage (no length prefix).
     public func storageBytes() -> [UInt8] {
-        if self.isEmptyFast { return [] }
+        if self.isEmpty { return [] }
         var buffer = ByteBuffer()
         self.writeBody(to: &buffer)
         return buffer.readBytes(length: buffer.readableBytes) ?? []

@@ -23,4 +23,6 @@ struct ConnectedClient {
     var inboundAliases: [UInt16: String] = [:]
     /// Whether the client ended with a DISCONNECT that discards the will.
     var disconnectedNormally = false
+    /// Set once the broker decided to close the connection: later input is ignored.
+    var closing = false
 }

@@ -11,7 +11,11 @@ extension MQTTConnectionHandler {
         switch packet {
         case .publish(let publish):
             self.handlePublish(publish, client: &client, context: context)
-            if case .connected = self.phase { self.phase = .connected(client) }
+            // Keep the aliases the PUBLISH set, without undoing a close decided meanwhile.
+            if case .connected(var current) = self.phase {
+                current.inboundAliases = client.inboundAliases
+                self.phase = .connected(current)
+            }
         case .publishAck(let ack):
             self.handleAck(ack, client: client)
         case .subscribe(let subscribe):
@@ -107,6 +111,7 @@ extension MQTTConnectionHandler {
         guard client.version.hasProperties else {
             self.logger.info("publish refused, closing 3.1.1 connection", metadata: ["error": "\(message)"])
             client.writer.close()
+            self.markClosing()
             return
         }
         guard let id = publish.packetID else { return }
@@ -114,6 +119,14 @@ extension MQTTConnectionHandler {
         if client.sendsProblemInformation { properties.reasonString = message }
         let kind: PublishAckPacket.Kind = publish.qos == .atLeastOnce ? .puback : .pubrec
         client.writer.send(.publishAck(PublishAckPacket(kind: kind, packetID: id, reasonCode: reason, properties: properties)))
+    }
+
+    /// Ignores everything the client sends from now on; the connection is closing.
+    func markClosing() {
+        if case .connected(var client) = self.phase {
+            client.closing = true
+            self.phase = .connected(client)
+        }
     }
 
     /// Checks a topic name against the configured limits.

@@ -77,6 +77,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
             pending.append(frame)
             self.phase = .authenticating(version: version, pending: pending)
         case .connected(let client):
+            guard !client.closing else { return }
             do {
                 let packet = try MQTTPacket.decode(frame, version: client.version)
                 self.handle(packet, context: context)
@@ -148,6 +149,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
                 ? .disconnect(DisconnectPacket(reasonCode: error.reasonCode, properties: properties)) : nil
             client.writer.close(after: disconnect)
             client.disconnectedNormally = false
+            client.closing = true
             self.phase = .connected(client)
         case .awaitingConnect, .authenticating:
             self.phase = .closed
