@@ -14,6 +14,12 @@ extension Broker {
                 changes.deletedSessions.append(key)
             }
         }
+        self.storedSessions.withLock { stored in
+            for session in changes.upsertedSessions {
+                stored.insert(SessionKey(tenant: session.tenant, clientID: session.clientID))
+            }
+            for key in changes.deletedSessions { stored.remove(key) }
+        }
         for key in retainedKeys {
             if let message = self.space(for: key.tenant).retained.message(for: key.topic) {
                 changes.upsertedRetained.append(StoredRetained(tenant: key.tenant, message: message.stored))
@@ -28,8 +34,9 @@ extension Broker {
     public func restore(_ snapshot: BrokerSnapshot) {
         let now = WallClock.nowNanoseconds()
         for record in snapshot.retained {
-            guard var message = BrokerMessage(stored: record.message), !message.isExpired(now: now) else { continue }
-            message.retain = true
+            guard let message = BrokerMessage(stored: record.message, retain: true), !message.isExpired(now: now) else {
+                continue
+            }
             let change = self.space(for: record.tenant).retained.retain(message)
             self.statistics.retainedMessages.add(change, ordering: .relaxed)
         }
@@ -39,6 +46,7 @@ extension Broker {
             let space = self.space(for: stored.tenant)
             let session = self.restoredSession(key: key, space: space, version: version, stored: stored)
             session.restore(stored, now: now)
+            self.storedSessions.withLock { _ = $0.insert(key) }
             for (raw, options) in session.subscriptions {
                 guard let filter = TopicFilter(raw) else { continue }
                 space.subscriptions.subscribe(session, to: filter, options: options)

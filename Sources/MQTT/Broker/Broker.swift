@@ -16,6 +16,8 @@ public final class Broker: Sendable {
     private let sessions = Mutex<[SessionKey: Session]>([:])
     private let spaces = Mutex<[TenantID: TopicSpace]>([:])
     private let openConnections = Atomic<Int>(0)
+    /// Sessions that have a row in the store, so that sessions never stored cost no store work.
+    let storedSessions = Mutex<Set<SessionKey>>([])
 
     /// Creates a broker.
     /// - Parameters:
@@ -93,7 +95,7 @@ public final class Broker: Sendable {
         }
         if !present {
             // A fresh session replaces any stored one with the same key.
-            self.dirty.markSession(key)
+            self.markSessionGone(key)
         }
         return OpenedSession(session: session, sessionPresent: present)
     }
@@ -123,7 +125,14 @@ public final class Broker: Sendable {
         if let current, takenOverBy {
             self.kick(current, reason: .sessionTakenOver)
         }
-        self.dirty.markSession(session.key)
+        self.markSessionGone(session.key)
+    }
+
+    /// Schedules the removal of a session's stored row, if it has one.
+    private func markSessionGone(_ key: SessionKey) {
+        if self.storedSessions.withLock({ $0.contains(key) }) {
+            self.dirty.markSession(key)
+        }
     }
 
     /// Handles the end of a connection: publishes or schedules the will, ends a non-persistent session.

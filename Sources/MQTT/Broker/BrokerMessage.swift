@@ -3,17 +3,19 @@ import NIOCore
 import TwinGuardCore
 
 /// An application message inside the broker: what was published, independent of any receiver.
-struct BrokerMessage: Sendable {
-    var topic: String
-    var payload: ByteBuffer
-    var qos: QoS
-    var retain: Bool
+///
+/// Immutable and shared: a message delivered to many sessions, queued or retained, is one object.
+final class BrokerMessage: Sendable {
+    let topic: String
+    let payload: ByteBuffer
+    let qos: QoS
+    let retain: Bool
     /// The publisher's properties that travel with the message (no topic alias, no subscription ids).
-    var properties: Properties
+    let properties: Properties
     /// Expiry time in ns since epoch, from the Message Expiry Interval.
-    var expiresAt: Int64?
+    let expiresAt: Int64?
     /// The publishing session, for No Local.
-    var publisher: ObjectIdentifier?
+    let publisher: ObjectIdentifier?
 
     init(
         topic: String, payload: ByteBuffer, qos: QoS, retain: Bool, properties: Properties, expiresAt: Int64?,
@@ -29,7 +31,7 @@ struct BrokerMessage: Sendable {
     }
 
     /// Builds the message of a client's PUBLISH (topic already resolved from any alias).
-    init(publish: PublishPacket, topic: String, publisher: ObjectIdentifier?, now: Int64) {
+    convenience init(publish: PublishPacket, topic: String, publisher: ObjectIdentifier?, now: Int64) {
         var properties = publish.properties
         properties.topicAlias = nil
         properties.subscriptionIdentifiers = []
@@ -58,12 +60,13 @@ struct BrokerMessage: Sendable {
             retain: self.retain, properties: self.properties.storageBytes(), expiresAt: self.expiresAt)
     }
 
-    init?(stored: StoredMessage) {
+    /// Reads back a stored message; `retain` overrides the stored flag where the caller knows better.
+    convenience init?(stored: StoredMessage, retain: Bool? = nil) {
         guard let qos = QoS(rawValue: stored.qos), let properties = try? Properties.fromStorage(stored.properties) else {
             return nil
         }
         self.init(
-            topic: stored.topic, payload: ByteBuffer(bytes: stored.payload), qos: qos, retain: stored.retain,
+            topic: stored.topic, payload: ByteBuffer(bytes: stored.payload), qos: qos, retain: retain ?? stored.retain,
             properties: properties, expiresAt: stored.expiresAt, publisher: nil)
     }
 }

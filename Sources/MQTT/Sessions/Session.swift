@@ -25,7 +25,8 @@ final class Session: Sendable {
         var expiryInterval: UInt32
         var subscriptions: [String: SubscriptionOptions] = [:]
         var inflight: [UInt16: OutgoingMessage] = [:]
-        var queue = CircularBuffer<OutgoingMessage>()
+        // Most sessions never queue: start without storage.
+        var queue = CircularBuffer<OutgoingMessage>(initialCapacity: 1)
         var incomingQoS2: Set<UInt16> = []
         var nextPacketID: UInt16 = 1
         var nextSequence: UInt64 = 0
