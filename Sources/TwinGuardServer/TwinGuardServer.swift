@@ -45,7 +45,12 @@ public struct TwinGuardServer: Sendable {
             "broker state restored",
             metadata: ["retained.count": "\(snapshot.retained.count)", "sessions.count": "\(snapshot.sessions.count)"])
 
-        let group = MultiThreadedEventLoopGroup.singleton
+        // One shared group for MQTT and HTTP; its size is a setting for machines where fewer threads
+        // answer faster (each hop between loops costs a wake-up).
+        let group: any EventLoopGroup =
+            configuration.eventLoopThreads == 0
+            ? MultiThreadedEventLoopGroup.singleton
+            : MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)
         let mqttServer = MQTTServer(
             broker: broker, listeners: Self.listeners(configuration), group: group,
             onBound: { announcer.announce($0.name, host: $0.host, port: $0.port) })

@@ -99,6 +99,7 @@ extension ConfigurationKey {
         .port("mqtts_port", \.mqttsPort),
         .port("http_port", \.httpPort),
         .port("https_port", \.httpsPort),
+        .integer("event_loop_threads", \.eventLoopThreads, 0...256),
         .integer("limits.max_connections", \.limits.maxConnections, 1...10_000_000),
         .integer("limits.max_packet_size", \.limits.maxPacketSize, 64...268_435_460),
         .integer("limits.max_inflight", \.limits.maxInflight, 1...65_535),

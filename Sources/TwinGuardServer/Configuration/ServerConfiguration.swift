@@ -23,6 +23,9 @@ public struct ServerConfiguration: Sendable {
     /// HTTPS (active once the server certificate exists).
     public var httpsPort: Int? = 8443
 
+    /// Event-loop threads for all network I/O; 0 means one per core.
+    public var eventLoopThreads = 0
+
     /// Broker limits.
     public var limits = BrokerLimits()
     /// Seconds between flushes of broker state (retained messages, sessions) to the store.
