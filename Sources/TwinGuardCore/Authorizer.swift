@@ -54,6 +54,14 @@ public enum AuthorizationDecision: Sendable, Equatable {
 public protocol Authorizer: Sendable {
     /// Checks the credentials of a connecting client.
     func authenticate(_ credentials: ConnectCredentials) async -> AuthenticationResult
+    /// Decides at once when no slow work (password hashing, a database lookup) is needed, so that the
+    /// connection does not leave its event loop; `nil` defers to ``authenticate(_:)``.
+    func authenticateImmediately(_ credentials: ConnectCredentials) -> AuthenticationResult?
     /// Decides one action of an authenticated principal. Topics are relative to the principal's tenant.
     func authorize(_ action: BrokerAction, for principal: Principal) -> AuthorizationDecision
+}
+
+extension Authorizer {
+    /// By default every decision goes through ``authenticate(_:)``.
+    public func authenticateImmediately(_ credentials: ConnectCredentials) -> AuthenticationResult? { nil }
 }

@@ -160,6 +160,29 @@ def test_connection_limit(server_factory):
     assert c.connack_code == 0
 
 
+def test_errors_are_counted_in_sys_topics(server_factory):
+    server = server_factory("--allow-anonymous", config_text="[broker]\nsys_interval = 0.2\n")
+    bad = raw.RawClient(server.mqtt_port, version=5)
+    bad.connect(unique())
+    bad.publish("a/#", b"x", qos=0)
+    assert bad.closed()
+    watcher = raw.RawClient(server.mqtt_port, version=4)
+    watcher.connect(unique())
+    watcher.subscribe(1, [("$SYS/broker/errors/protocol", 0)])
+    counts = []
+    deadline = time.time() + 5
+    while time.time() < deadline and not (counts and counts[-1] >= 1):
+        counts.append(int(raw.parse_publish(watcher.expect(raw.PUBLISH))["payload"]))
+    assert counts[-1] >= 1
+
+
+def test_v311_empty_client_id_needs_a_clean_session(server):
+    client = raw.RawClient(server.mqtt_port, version=4)
+    client.connect("", clean=False)
+    assert client.connack_code == 0x02
+    assert client.closed()
+
+
 def test_random_garbage_never_crashes_the_server(server):
     rng = __import__("random").Random(1234)
     for i in range(300):

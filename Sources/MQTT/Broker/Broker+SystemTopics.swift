@@ -21,6 +21,10 @@ extension Broker {
             ("$SYS/broker/bytes/sent", "\(statistics.bytesSent.load(ordering: .relaxed))"),
             ("$SYS/broker/subscriptions/count", "\(statistics.subscriptions.load(ordering: .relaxed))"),
             ("$SYS/broker/retained messages/count", "\(statistics.retainedMessages.load(ordering: .relaxed))"),
+            // TwinGuard's own counters, without a Mosquitto equivalent.
+            ("$SYS/broker/queue/overflows", "\(statistics.queueOverflows.load(ordering: .relaxed))"),
+            ("$SYS/broker/errors/protocol", "\(statistics.protocolErrors.load(ordering: .relaxed))"),
+            ("$SYS/broker/errors/denied", "\(statistics.authorizationDenials.load(ordering: .relaxed))"),
         ]
         for (topic, payload) in values {
             self.publishInternal(topic: topic, payload: payload, retain: true)

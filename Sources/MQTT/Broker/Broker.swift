@@ -225,18 +225,25 @@ public final class Broker: Sendable {
             let qos = min(message.qos, delivery.qos)
             // §3.3.1.3: the retain flag is kept only where the subscription asked for Retain As Published.
             let retainFlag = message.retain && delivery.retainAsPublished
-            if delivery.session.deliver(
+            switch delivery.session.deliver(
                 message, qos: qos, retainFlag: retainFlag, subscriptionIdentifiers: delivery.subscriptionIdentifiers,
                 now: now)
             {
+            case .sentOrQueued:
                 delivered += 1
-            } else if qos != .atMostOnce {
-                self.statistics.queueOverflows.add(1, ordering: .relaxed)
-                self.logger.warning(
-                    "session queue full, message dropped",
-                    metadata: ["mqtt.client_id": "\(delivery.session.key.clientID)"])
-            } else {
+            case .droppedBestEffort:
                 self.statistics.publishDropped.add(1, ordering: .relaxed)
+            case .droppedQueueFull(let firstOfEpisode):
+                self.statistics.queueOverflows.add(1, ordering: .relaxed)
+                self.statistics.publishDropped.add(1, ordering: .relaxed)
+                if firstOfEpisode {
+                    self.logger.warning(
+                        "session queue full, dropping messages until it has room",
+                        metadata: [
+                            "mqtt.client_id": "\(delivery.session.key.clientID)",
+                            "limits.max_queued_messages": "\(self.limits.maxQueuedMessages)",
+                        ])
+                }
             }
         }
         return delivered

@@ -67,22 +67,32 @@ extension MQTTConnectionHandler {
             self.refuse(connect, reason: .payloadFormatInvalid, message: "will payload is not UTF-8", context: context)
             return
         }
+        self.clientID = connect.clientID.isEmpty ? nil : connect.clientID
         self.phase = .authenticating(version: version, pending: [])
         let credentials = ConnectCredentials(
             clientID: connect.clientID, username: connect.username, password: connect.password,
             remoteAddress: context.remoteAddress.map { "\($0)" })
         let authorizer = self.broker.authorizer
+        if let result = authorizer.authenticateImmediately(credentials) {
+            // Decided without slow work: no hop off the event loop.
+            self.finishAuthentication(connect, result: result, context: context)
+            return
+        }
         context.eventLoop.makeFutureWithTask { await authorizer.authenticate(credentials) }
             .assumeIsolated()
             .whenSuccess { [self] result in
-                guard case .authenticating(_, let pending) = self.phase else { return }
-                switch result {
-                case .refused(let failure):
-                    self.refuse(connect, failure: failure, context: context)
-                case .accepted(let principal):
-                    self.completeConnect(connect, principal: principal, pending: pending, context: context)
-                }
+                self.finishAuthentication(connect, result: result, context: context)
             }
+    }
+
+    private func finishAuthentication(_ connect: ConnectPacket, result: AuthenticationResult, context: ChannelHandlerContext) {
+        guard case .authenticating(_, let pending) = self.phase else { return }
+        switch result {
+        case .refused(let failure):
+            self.refuse(connect, failure: failure, context: context)
+        case .accepted(let principal):
+            self.completeConnect(connect, principal: principal, pending: pending, context: context)
+        }
     }
 
     private func refuse(_ connect: ConnectPacket, failure: AuthenticationFailure, context: ChannelHandlerContext) {
@@ -177,13 +187,15 @@ extension MQTTConnectionHandler {
         ) { sessionPresent in
             writer.send(.connack(ConnAckPacket(sessionPresent: sessionPresent, reasonCode: .success, properties: connAckProperties)))
         }
-        self.logger[metadataKey: "mqtt.client_id"] = "\(clientID)"
-        self.logger.debug(
-            "client connected",
-            metadata: [
-                "mqtt.protocol": "\(version.rawValue)", "mqtt.session_present": "\(opened.sessionPresent)",
-                "auth.principal": "\(principal)",
-            ])
+        self.clientID = clientID
+        if self.debugLogging {
+            self.logger.debug(
+                "client connected",
+                metadata: [
+                    "mqtt.protocol": "\(version.rawValue)", "mqtt.session_present": "\(opened.sessionPresent)",
+                    "auth.principal": "\(principal)",
+                ])
+        }
         self.broker.statistics.clientsConnected.add(1, ordering: .relaxed)
         self.broker.statistics.clientsTotal.add(1, ordering: .relaxed)
         if keepAlive > 0 {

@@ -15,10 +15,25 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
 
     let broker: Broker
     let transport: String
-    var logger: Logger
     var phase = ConnectionPhase.awaitingConnect
     private var connectTimeout: Scheduled<Void>?
     private var admitted = false
+    private var remoteAddress: SocketAddress?
+    /// The client id once CONNECT named or assigned one, for log metadata.
+    var clientID: String?
+
+    /// The broker's logger with this connection's metadata, built only when something is logged
+    /// (a logger stored per connection would cost memory on every idle connection).
+    var logger: Logger {
+        var logger = self.broker.logger
+        logger[metadataKey: "mqtt.transport"] = "\(self.transport)"
+        if let remote = self.remoteAddress { logger[metadataKey: "mqtt.remote"] = "\(remote)" }
+        if let clientID = self.clientID { logger[metadataKey: "mqtt.client_id"] = "\(clientID)" }
+        return logger
+    }
+
+    /// Whether debug logging is on, checked before building metadata for per-connection debug lines.
+    var debugLogging: Bool { self.broker.logger.logLevel <= .debug }
 
     /// Frames a client may send before its CONNACK (MQTT 5 allows publishing right after CONNECT).
     private static let maxFramesBeforeConnAck = 1_000
@@ -26,7 +41,6 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
     init(broker: Broker, transport: String) {
         self.broker = broker
         self.transport = transport
-        self.logger = broker.logger
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -47,7 +61,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
             return
         }
         self.admitted = true
-        if let remote = context.remoteAddress { self.logger[metadataKey: "mqtt.remote"] = "\(remote)" }
+        self.remoteAddress = context.remoteAddress
         let timeout = TimeAmount.seconds(Int64(self.broker.limits.connectTimeoutSeconds))
         self.connectTimeout = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
             if case .awaitingConnect = self.phase {
@@ -96,7 +110,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
             self.broker.connectionClosed(
                 session: client.session, writer: client.writer, publishWill: !client.disconnectedNormally,
                 eventLoop: context.eventLoop)
-            self.logger.debug("client disconnected")
+            if self.debugLogging { self.logger.debug("client disconnected") }
         }
         self.phase = .closed
         if self.admitted {
@@ -116,7 +130,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read, case .connected(let client) = self.phase {
             // §3.1.2.10: one and a half keep-alive periods without a packet end the connection (will included).
-            self.logger.info("keep-alive timeout, closing", metadata: ["mqtt.client_id": "\(client.session.key.clientID)"])
+            self.logger.info("keep-alive timeout, closing")
             let disconnect: MQTTPacket? =
                 client.version.hasProperties ? .disconnect(DisconnectPacket(reasonCode: .keepAliveTimeout)) : nil
             client.writer.close(after: disconnect)

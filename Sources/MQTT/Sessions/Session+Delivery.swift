@@ -4,25 +4,34 @@ import Synchronization
 import TwinGuardCore
 
 extension Session {
+    /// What became of a delivered message.
+    enum DeliveryOutcome: Equatable {
+        case sentOrQueued
+        /// QoS 0 to a client that is away or does not keep up.
+        case droppedBestEffort
+        /// The session's queue is full; `firstOfEpisode` is true for the first drop since it last had room,
+        /// so that an overflow is logged once, not once per message.
+        case droppedQueueFull(firstOfEpisode: Bool)
+    }
+
     /// Delivers a message to this session at `qos`: sent at once when the client is connected and its
     /// window has room, queued (QoS 1/2) otherwise, dropped when the queue is full.
-    /// - Returns: `false` when the message was dropped.
     @discardableResult
     func deliver(
         _ message: BrokerMessage, qos: QoS, retainFlag: Bool, subscriptionIdentifiers: [Int], now: Int64
-    ) -> Bool {
+    ) -> DeliveryOutcome {
         self.state.withLock { state in
             if qos == .atMostOnce {
                 // QoS 0 is never queued for offline clients, and dropped when the client does not keep up.
                 guard var connection = state.connection, connection.writer.acceptsBestEffort else {
-                    return false
+                    return .droppedBestEffort
                 }
                 let outgoing = OutgoingMessage(
                     message: message, qos: .atMostOnce, retainFlag: retainFlag,
                     subscriptionIdentifiers: subscriptionIdentifiers)
-                let sent = self.transmit(outgoing, packetID: nil, dup: false, over: &connection, now: now)
+                _ = self.transmit(outgoing, packetID: nil, dup: false, over: &connection, now: now)
                 state.connection = connection
-                return sent
+                return .sentOrQueued
             }
             var outgoing = OutgoingMessage(
                 message: message, qos: qos, retainFlag: retainFlag, subscriptionIdentifiers: subscriptionIdentifiers)
@@ -35,11 +44,15 @@ extension Session {
                 state.inflight[id] = outgoing
                 _ = self.transmit(outgoing, packetID: id, dup: false, over: &connection, now: now)
                 state.connection = connection
-                return true
+                return .sentOrQueued
             }
-            guard state.queue.count < self.limits.maxQueuedMessages else { return false }
+            guard state.queue.count < self.limits.maxQueuedMessages else {
+                defer { state.overflowing = true }
+                return .droppedQueueFull(firstOfEpisode: !state.overflowing)
+            }
+            state.overflowing = false
             state.queue.append(outgoing)
-            return true
+            return .sentOrQueued
         }
     }
 

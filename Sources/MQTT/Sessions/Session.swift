@@ -34,6 +34,8 @@ final class Session: Sendable {
         var will: PendingWill?
         var willTask: Scheduled<Void>?
         var dirty = false
+        /// The queue has been full since the last message it could take.
+        var overflowing = false
     }
 
     init(

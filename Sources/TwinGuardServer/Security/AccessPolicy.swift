@@ -16,6 +16,15 @@ public struct AccessPolicy: Authorizer {
     }
 
     public func authenticate(_ credentials: ConnectCredentials) async -> AuthenticationResult {
+        self.decide(credentials)
+    }
+
+    /// Every decision of this policy is a table lookup and a constant-time comparison: always immediate.
+    public func authenticateImmediately(_ credentials: ConnectCredentials) -> AuthenticationResult? {
+        self.decide(credentials)
+    }
+
+    private func decide(_ credentials: ConnectCredentials) -> AuthenticationResult {
         if let username = credentials.username, let expected = self.ephemeralCredentials[username] {
             guard let password = credentials.password, Self.constantTimeEqual(password, expected) else {
                 return .refused(.badCredentials)
