@@ -16,8 +16,9 @@ struct Demo: AsyncParsableCommand {
         var defaults = ServerConfiguration()
         defaults.bind = "127.0.0.1"
         let configuration: ServerConfiguration
+        let warnings: [String]
         do {
-            configuration = try self.options.configuration(defaults: defaults)
+            (configuration, warnings) = try self.options.configuration(defaults: defaults)
         } catch {
             exitWithError(error)
         }
@@ -25,6 +26,7 @@ struct Demo: AsyncParsableCommand {
             exitWithError(ValidationError("--speed must be between 0 and 10000"))
         }
         let logger = bootstrapLogging(level: configuration.logLevel)
+        for warning in warnings { logger.warning("\(warning)") }
         ResourceLimits.raiseOpenFileLimit()
         // The fleet gets a credential made for this run only: no default password exists.
         let username = "demo"

@@ -10,12 +10,14 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let configuration: ServerConfiguration
+        let warnings: [String]
         do {
-            configuration = try self.options.configuration(defaults: ServerConfiguration())
+            (configuration, warnings) = try self.options.configuration(defaults: ServerConfiguration())
         } catch {
             exitWithError(error)
         }
         let logger = bootstrapLogging(level: configuration.logLevel)
+        for warning in warnings { logger.warning("\(warning)") }
         let fileLimit = ResourceLimits.raiseOpenFileLimit()
         logger.info("starting", metadata: ["version": "\(TwinGuardServer.version)", "open_files.limit": "\(fileLimit)"])
         if configuration.allowAnonymous {

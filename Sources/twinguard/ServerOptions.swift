@@ -53,9 +53,9 @@ struct ServerOptions: ParsableArguments {
         return overrides
     }
 
-    /// Merges defaults, the config file, the environment and these flags.
-    func configuration(defaults: ServerConfiguration) throws -> ServerConfiguration {
-        try ConfigurationLoader.load(
+    /// Merges defaults, the config file, the environment and these flags; warnings are for the log.
+    func configuration(defaults: ServerConfiguration) throws -> (ServerConfiguration, [String]) {
+        try ConfigurationLoader.loadWithWarnings(
             defaults: defaults, file: self.configFile, environment: ProcessInfo.processInfo.environment,
             overrides: self.overrides)
     }

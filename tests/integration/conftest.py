@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-BIN = os.environ.get("TWINGUARD_BIN") or os.path.join(
+BIN = os.environ.get("TG_TEST_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", ".build", "debug", "twinguard")
 
 

@@ -17,7 +17,9 @@ final class UpgradeRequiredResponder: ChannelInboundHandler, RemovableChannelHan
         let head = HTTPResponseHead(version: .http1_1, status: .upgradeRequired, headers: headers)
         context.write(self.wrapOutboundOut(.head(head)), promise: nil)
         context.write(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
-        context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+        context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { [channel = context.channel] _ in
+            channel.close(promise: nil)
+        }
     }
 }
 

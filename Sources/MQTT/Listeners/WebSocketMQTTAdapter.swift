@@ -43,7 +43,9 @@ final class WebSocketMQTTAdapter: ChannelDuplexHandler {
         var data = context.channel.allocator.buffer(capacity: 2)
         data.write(webSocketErrorCode: code)
         let frame = WebSocketFrame(fin: true, opcode: .connectionClose, data: data)
-        context.writeAndFlush(self.wrapOutboundOut(frame)).whenComplete { _ in context.close(promise: nil) }
+        context.writeAndFlush(self.wrapOutboundOut(frame)).whenComplete { [channel = context.channel] _ in
+            channel.close(promise: nil)
+        }
     }
 }
 

@@ -15,6 +15,17 @@ public enum ConfigurationLoader {
         defaults: ServerConfiguration, file: String?, environment: [String: String],
         overrides: [(key: String, value: String)]
     ) throws(ConfigurationError) -> ServerConfiguration {
+        try self.loadWithWarnings(defaults: defaults, file: file, environment: environment, overrides: overrides).0
+    }
+
+    /// Like ``load(defaults:file:environment:overrides:)``, also returning warnings for `TWINGUARD_*`
+    /// variables that name no key (likely typos; other tools may share the prefix, so they do not stop the
+    /// server).
+    public static func loadWithWarnings(
+        defaults: ServerConfiguration, file: String?, environment: [String: String],
+        overrides: [(key: String, value: String)]
+    ) throws(ConfigurationError) -> (ServerConfiguration, [String]) {
+        var warnings: [String] = []
         var config = defaults
         if let file {
             try self.apply(file: file, to: &config)
@@ -22,7 +33,8 @@ public enum ConfigurationLoader {
         let byEnvironmentName = Dictionary(uniqueKeysWithValues: ConfigurationKey.all.map { ($0.environmentName, $0) })
         for (name, value) in environment.sorted(by: { $0.key < $1.key }) where name.hasPrefix("TWINGUARD_") {
             guard let key = byEnvironmentName[name] else {
-                throw .unknownKey(name, source: "the environment")
+                warnings.append("environment variable \(name) names no configuration key; it is ignored")
+                continue
             }
             do {
                 try key.apply(&config, .string(value))
@@ -38,7 +50,7 @@ public enum ConfigurationLoader {
                 throw error.located(in: "the command line")
             }
         }
-        return config
+        return (config, warnings)
     }
 
     private static func apply(file: String, to config: inout ServerConfiguration) throws(ConfigurationError) {
