@@ -37,8 +37,14 @@ final class BrokerMessage: Sendable {
         properties.subscriptionIdentifiers = []
         properties.willDelayInterval = nil
         let expiry = properties.messageExpiryInterval.map { now + Int64($0) * 1_000_000_000 }
+        // The payload is a slice of the socket's read buffer; a message that is retained or queued would
+        // keep that whole buffer alive, so a small payload in a large buffer gets its own copy.
+        var payload = publish.payload
+        if payload.storageCapacity - payload.readableBytes > 1_024 {
+            payload = ByteBuffer(bytes: payload.readableBytesView)
+        }
         self.init(
-            topic: topic, payload: publish.payload, qos: publish.qos, retain: publish.retain, properties: properties,
+            topic: topic, payload: payload, qos: publish.qos, retain: publish.retain, properties: properties,
             expiresAt: expiry, publisher: publisher)
     }
 
