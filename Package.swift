@@ -98,6 +98,8 @@ let package = Package(
         .testTarget(
             name: "MQTTCodecTests",
             dependencies: ["MQTTCodec", .product(name: "NIOCore", package: "swift-nio")],
+            // Crash inputs are read from disk by path (FuzzRegressionTests), not bundled.
+            exclude: ["FuzzRegressions"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -13,6 +13,7 @@ public final class Broker: Sendable {
     let authorizer: any Authorizer
     let logger: Logger
     let dirty = DirtyTracker()
+    let keepAliveMonitors = KeepAliveMonitors()
     private let sessions = Mutex<[SessionKey: Session]>([:])
     private let spaces = Mutex<[TenantID: TopicSpace]>([:])
     private let openConnections = Atomic<Int>(0)

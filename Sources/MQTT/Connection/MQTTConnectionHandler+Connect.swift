@@ -199,9 +199,7 @@ extension MQTTConnectionHandler {
         self.broker.statistics.clientsConnected.add(1, ordering: .relaxed)
         self.broker.statistics.clientsTotal.add(1, ordering: .relaxed)
         if keepAlive > 0 {
-            let timeout = TimeAmount.milliseconds(Int64(keepAlive) * 1_500)
-            try? context.pipeline.syncOperations.addHandler(
-                IdleStateHandler(readTimeout: timeout), position: .first)
+            self.startKeepAlive(seconds: keepAlive, context: context)
         }
         writer.channelWritable.store(context.channel.isWritable, ordering: .relaxed)
         self.phase = .connected(

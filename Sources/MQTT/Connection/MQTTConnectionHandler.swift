@@ -19,6 +19,9 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
     private var connectTimeout: Scheduled<Void>?
     private var admitted = false
     private var remoteAddress: SocketAddress?
+    /// When the client last sent anything, for the keep-alive.
+    var lastActivity = NIODeadline.uptimeNanoseconds(0)
+    private var keepAliveMonitor: KeepAliveMonitor?
     /// The client id once CONNECT named or assigned one, for log metadata.
     var clientID: String?
 
@@ -78,6 +81,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = self.unwrapInboundIn(data)
+        if self.keepAliveMonitor != nil { self.lastActivity = .now() }
         self.broker.statistics.bytesReceived.add(frame.body.readableBytes + 2, ordering: .relaxed)
         self.broker.statistics.messagesReceived.add(1, ordering: .relaxed)
         switch self.phase {
@@ -105,6 +109,8 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         self.connectTimeout?.cancel()
+        self.keepAliveMonitor?.unwatch(ObjectIdentifier(self))
+        self.keepAliveMonitor = nil
         if case .connected(let client) = self.phase {
             self.broker.statistics.clientsConnected.subtract(1, ordering: .relaxed)
             self.broker.connectionClosed(
@@ -127,16 +133,27 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
         context.fireChannelWritabilityChanged()
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read, case .connected(let client) = self.phase {
-            // §3.1.2.10: one and a half keep-alive periods without a packet end the connection (will included).
-            self.logger.info("keep-alive timeout, closing")
-            let disconnect: MQTTPacket? =
-                client.version.hasProperties ? .disconnect(DisconnectPacket(reasonCode: .keepAliveTimeout)) : nil
-            client.writer.close(after: disconnect)
-            return
-        }
-        context.fireUserInboundEventTriggered(event)
+    /// Starts watching the keep-alive: 1.5 periods without a packet end the connection, will included
+    /// (§3.1.2.10).
+    func startKeepAlive(seconds: Int, context: ChannelHandlerContext) {
+        let grace = TimeAmount.milliseconds(Int64(seconds) * 1_500)
+        let monitor = self.broker.keepAliveMonitors.monitor(for: context.eventLoop)
+        self.keepAliveMonitor = monitor
+        self.lastActivity = .now()
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        monitor.watch(
+            ObjectIdentifier(self),
+            deadline: { handler.value.lastActivity + grace },
+            expire: { handler.value.keepAliveExpired() })
+    }
+
+    private func keepAliveExpired() {
+        guard case .connected(let client) = self.phase else { return }
+        self.logger.info("keep-alive timeout, closing")
+        let disconnect: MQTTPacket? =
+            client.version.hasProperties ? .disconnect(DisconnectPacket(reasonCode: .keepAliveTimeout)) : nil
+        client.writer.close(after: disconnect)
+        self.markClosing()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -96,7 +96,7 @@ public final class MQTTServer: Service {
     static func addMQTTHandlers(
         to pipeline: ChannelPipeline.SynchronousOperations, broker: Broker, transport: String
     ) throws {
-        try pipeline.addHandler(ByteToMessageHandler(MQTTFrameDecoder(maximumPacketSize: broker.limits.maxPacketSize)))
+        try pipeline.addHandler(MQTTFrameHandler(maximumPacketSize: broker.limits.maxPacketSize))
         try pipeline.addHandler(MQTTConnectionHandler(broker: broker, transport: transport))
     }
 
