@@ -6,7 +6,7 @@ enum ConnectionPhase {
     /// Nothing but CONNECT is accepted (§3.1: the first packet must be CONNECT).
     case awaitingConnect
     /// CONNECT received; the authorizer is deciding. Frames that arrive meanwhile wait here.
-    case authenticating(version: ProtocolVersion, pending: [MQTTFrame])
+    case authenticating(pending: [MQTTFrame])
     case connected(ConnectedClient)
     case closed
 }

@@ -52,16 +52,19 @@ final class ConnectionWriter: Sendable {
         }
     }
 
-    @discardableResult
-    private func drain() -> EventLoopFuture<Void>? {
+    /// Writes and flushes what was gathered; `promise` learns when it is written (used only when closing).
+    private func drain(promise: EventLoopPromise<Void>? = nil) {
         let buffer = self.pending.withLock { pending -> ByteBuffer? in
             pending.scheduled = false
             defer { pending.buffer = nil }
             return pending.buffer
         }
-        guard let buffer, buffer.readableBytes > 0 else { return nil }
+        guard let buffer, buffer.readableBytes > 0 else {
+            promise?.succeed()
+            return
+        }
         self.statistics.bytesSent.add(buffer.readableBytes, ordering: .relaxed)
-        return self.channel.writeAndFlush(buffer)
+        self.channel.writeAndFlush(buffer, promise: promise)
     }
 
     /// Sends `packet` (if any) after everything queued, then closes the connection.
@@ -70,11 +73,9 @@ final class ConnectionWriter: Sendable {
         guard self.closed.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
         self.channel.eventLoop.execute {
             let channel = self.channel
-            if let written = self.drain() {
-                written.whenComplete { _ in channel.close(promise: nil) }
-            } else {
-                channel.close(promise: nil)
-            }
+            let written = channel.eventLoop.makePromise(of: Void.self)
+            written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+            self.drain(promise: written)
         }
     }
 }

@@ -68,7 +68,7 @@ extension MQTTConnectionHandler {
             return
         }
         self.clientID = connect.clientID.isEmpty ? nil : connect.clientID
-        self.phase = .authenticating(version: version, pending: [])
+        self.phase = .authenticating(pending: [])
         let credentials = ConnectCredentials(
             clientID: connect.clientID, username: connect.username, password: connect.password,
             remoteAddress: context.remoteAddress.map { "\($0)" })
@@ -86,7 +86,7 @@ extension MQTTConnectionHandler {
     }
 
     private func finishAuthentication(_ connect: ConnectPacket, result: AuthenticationResult, context: ChannelHandlerContext) {
-        guard case .authenticating(_, let pending) = self.phase else { return }
+        guard case .authenticating(let pending) = self.phase else { return }
         switch result {
         case .refused(let failure):
             self.refuse(connect, failure: failure, context: context)

@@ -87,13 +87,13 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
         switch self.phase {
         case .awaitingConnect:
             self.handleFirstFrame(frame, context: context)
-        case .authenticating(let version, var pending):
+        case .authenticating(var pending):
             guard pending.count < Self.maxFramesBeforeConnAck else {
                 self.fail(.protocolError("too many packets before CONNACK"), context: context)
                 return
             }
             pending.append(frame)
-            self.phase = .authenticating(version: version, pending: pending)
+            self.phase = .authenticating(pending: pending)
         case .connected(let client):
             guard !client.closing else { return }
             do {

@@ -53,9 +53,6 @@ final class Session: Sendable {
     /// Whether a client is connected to the session now (read without the lock).
     var isConnected: Bool { self.connected.load(ordering: .relaxed) }
 
-    /// Whether the session is kept after its connection ends.
-    var isPersistent: Bool { self.state.withLock { $0.expiryInterval > 0 } }
-
     var expiryInterval: UInt32 {
         get { self.state.withLock { $0.expiryInterval } }
     }
