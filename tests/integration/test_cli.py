@@ -130,10 +130,20 @@ def test_demo_runs_a_fleet_that_publishes_telemetry(tmp_path):
         assert host == "127.0.0.1"  # the demo binds loopback by default
         # The printed one-time login works and the fleet's telemetry flows.
         result = mosquitto("mosquitto_sub", "-h", host, "-p", port, "-u", user, "-P", password,
-                           "-t", "tg/default/+/telemetry", "-C", "3", "-v", "-W", "10")
+                           "-t", "tg/default/cnc-01/telemetry", "-t", "tg/default/engine-port/telemetry",
+                           "-C", "3", "-v", "-W", "10")
         assert result.returncode == 0, result.stderr
         lines = result.stdout.splitlines()
         assert len(lines) == 3 and all(l.startswith("tg/default/") and "{" in l for l in lines)
+        # Values are in their physical ranges (e.g. a CNC spindle at 30-60 °C, an engine at hundreds of rpm).
+        for line in lines:
+            topic, payload = line.split(" ", 1)
+            fields = __import__("json").loads(payload)
+            assert fields and all(isinstance(v, (int, float)) for v in fields.values())
+            if "temperature_c" in fields:
+                assert 30 <= fields["temperature_c"] <= 60, line
+            if "rpm" in fields:
+                assert 600 <= fields["rpm"] <= 800, line
         # Without the login, anonymous access is refused.
         refused = mosquitto("mosquitto_sub", "-h", host, "-p", port, "-t", "#", "-C", "1", "-W", "3")
         assert refused.returncode != 0
