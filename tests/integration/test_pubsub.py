@@ -4,6 +4,7 @@ import time
 
 import pytest
 
+import rawmqtt as raw
 from conftest import unique
 from helpers import V5, V311, VERSIONS, Client, mosquitto, version_id
 
@@ -154,3 +155,16 @@ def test_sys_topics_report_broker_statistics(server_factory):
                  "$SYS/broker/retained messages/count", "$SYS/broker/version"]:
         assert name in topics, name
     assert int(topics["$SYS/broker/clients/connected"]) >= 1
+
+
+def test_clients_cannot_publish_to_sys_topics(server):
+    watcher = Client(server.mqtt_port, unique(), V5)
+    watcher.subscribe("$SYS/broker/fake", 0)
+    client = raw.RawClient(server.mqtt_port, version=5)
+    client.connect(unique())
+    client.publish("$SYS/broker/fake", b"forged", qos=1, packet_id=4)
+    assert client.expect(raw.PUBACK).body[2] == 0x87
+    assert watcher.nothing()
+    # Other $ topics are usable; they are just not matched by leading wildcards.
+    client.publish("$app/x", b"fine", qos=1, packet_id=5)
+    assert client.expect(raw.PUBACK).body[2] in (0x00, 0x10)

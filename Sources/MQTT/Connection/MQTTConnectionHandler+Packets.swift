@@ -72,6 +72,14 @@ extension MQTTConnectionHandler {
             self.fail(MQTTDecodeError(reasonCode: .receiveMaximumExceeded, message: "more than \(self.broker.limits.receiveMaximum) QoS 2 messages unreleased"), context: context)
             return
         }
+        if topic.hasPrefix("$SYS/") || topic == "$SYS" {
+            // The broker's own statistics are read-only for clients (as on Mosquitto).
+            self.broker.statistics.authorizationDenials.add(1, ordering: .relaxed)
+            self.logger.notice(
+                "publish denied", metadata: ["mqtt.topic": "\(topic)", "auth.decision": "deny", "auth.reason": "$SYS is read-only"])
+            self.rejectPublish(publish, client: client, reason: .notAuthorized, message: "$SYS topics are read-only", context: context)
+            return
+        }
         if case .deny(let why) = self.broker.authorizer.authorize(.publish(topic: topic), for: client.principal) {
             statistics.authorizationDenials.add(1, ordering: .relaxed)
             self.logger.notice(
