@@ -218,3 +218,11 @@ def test_session_expiry_set_at_disconnect_after_zero_is_a_protocol_error(server)
     client.send(raw.packet(raw.DISCONNECT, 0, bytes([0]) + raw.props([(raw.P_SESSION_EXPIRY, 10)])))
     assert client.closed()
     assert client.last_before_close.type == raw.DISCONNECT and client.last_before_close.body[0] == 0x82
+
+
+def test_subscription_identifier_from_a_client_is_a_protocol_error(server):
+    client = raw.RawClient(server.mqtt_port, version=5)
+    client.connect(unique())
+    client.publish(unique(), b"x", qos=0, properties=[(raw.P_SUB_ID, 3)])
+    assert client.closed()
+    assert client.last_before_close.body[0] == 0x82

@@ -40,6 +40,11 @@ extension MQTTConnectionHandler {
     private func handlePublish(_ publish: PublishPacket, client: inout ConnectedClient, context: ChannelHandlerContext) {
         let statistics = self.broker.statistics
         statistics.publishReceived.add(1, ordering: .relaxed)
+        if !publish.properties.subscriptionIdentifiers.isEmpty {
+            // §3.3.4: subscription identifiers travel only from server to client.
+            self.fail(.protocolError("a PUBLISH from a client must not carry a subscription identifier"), context: context)
+            return
+        }
         var topic = publish.topic
         if let alias = publish.properties.topicAlias {
             guard alias <= self.broker.limits.topicAliasMaximum else {
