@@ -20,6 +20,8 @@ public struct TwinGuardServer: Sendable {
     public let store: SQLiteStore
     /// The broker's listeners, to read the ports they bound.
     public let mqttServer: MQTTServer
+    /// The event loops of MQTT and HTTP, owned by the server and shut down when it stops.
+    let eventLoops: MultiThreadedEventLoopGroup
     let services: [any Service]
     let logger: Logger
 
@@ -45,12 +47,7 @@ public struct TwinGuardServer: Sendable {
             "broker state restored",
             metadata: ["retained.count": "\(snapshot.retained.count)", "sessions.count": "\(snapshot.sessions.count)"])
 
-        // One shared group for MQTT and HTTP; its size is a setting for machines where fewer threads
-        // answer faster (each hop between loops costs a wake-up).
-        let group: any EventLoopGroup =
-            configuration.eventLoopThreads == 0
-            ? MultiThreadedEventLoopGroup.singleton
-            : MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.resolvedEventLoopThreads)
         let mqttServer = MQTTServer(
             broker: broker, listeners: Self.listeners(configuration), group: group,
             onBound: { announcer.announce($0.name, host: $0.host, port: $0.port) })
@@ -73,8 +70,8 @@ public struct TwinGuardServer: Sendable {
             services.append(app)
         }
         return TwinGuardServer(
-            configuration: configuration, broker: broker, store: store, mqttServer: mqttServer, services: services,
-            logger: logger)
+            configuration: configuration, broker: broker, store: store, mqttServer: mqttServer, eventLoops: group,
+            services: services, logger: logger)
     }
 
     /// The broker listeners the configuration asks for. MQTTS arrives with device certificates.
@@ -114,5 +111,6 @@ public struct TwinGuardServer: Sendable {
             try await group.run()
             tasks.cancelAll()
         }
+        try await self.eventLoops.shutdownGracefully()
     }
 }

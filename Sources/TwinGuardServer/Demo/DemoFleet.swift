@@ -45,7 +45,7 @@ public struct DemoFleet: Service {
     }
 
     private func drive(_ device: SimulatedDevice, host: String, port: Int) async throws {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let channel = try await ClientBootstrap(group: self.server.eventLoops)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(DiscardingHandler())
