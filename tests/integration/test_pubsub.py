@@ -132,7 +132,7 @@ def test_shared_subscription_delivers_each_message_to_one_member(server, version
     assert len(plain.get_all()) == 20
 
 
-def test_mosquitto_sub_over_websocket_and_paho_websocket(server):
+def test_mqtt_over_websocket_and_across_transports(server):
     topic = unique("ws")
     sub = Client(server.ws_port, unique(), V311, transport="websockets")
     sub.subscribe(topic, 1)
