@@ -104,7 +104,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MQTTTests",
-            dependencies: ["MQTT", "MQTTCodec", "TwinGuardCore"],
+            dependencies: ["MQTT", "MQTTCodec", "TwinGuardCore", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
         .testTarget(

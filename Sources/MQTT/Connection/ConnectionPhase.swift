@@ -19,8 +19,8 @@ struct ConnectedClient {
     let version: ProtocolVersion
     /// Whether the client allows reason strings and user properties on acknowledgements (MQTT 5 §3.1.2.11.7).
     let sendsProblemInformation: Bool
-    /// Topic aliases the client set towards us on this connection (MQTT 5 §3.3.2.3.4).
-    var inboundAliases: [UInt16: String] = [:]
+    /// Protocol checks for the client's PUBLISH packets, with its topic aliases.
+    var publishRules: InboundPublishRules
     /// Whether the client ended with a DISCONNECT that discards the will.
     var disconnectedNormally = false
     /// Set once the broker decided to close the connection: later input is ignored.

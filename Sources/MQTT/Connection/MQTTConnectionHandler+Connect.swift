@@ -205,7 +205,8 @@ extension MQTTConnectionHandler {
         self.phase = .connected(
             ConnectedClient(
                 principal: principal, session: opened.session, writer: writer, version: version,
-                sendsProblemInformation: connect.properties.requestProblemInformation != 0))
+                sendsProblemInformation: connect.properties.requestProblemInformation != 0,
+                publishRules: InboundPublishRules(limits: limits)))
         for frame in pending {
             guard case .connected(let client) = self.phase else { break }
             do {

@@ -13,7 +13,7 @@ extension MQTTConnectionHandler {
             self.handlePublish(publish, client: &client, context: context)
             // Keep the aliases the PUBLISH set, without undoing a close decided meanwhile.
             if case .connected(var current) = self.phase {
-                current.inboundAliases = client.inboundAliases
+                current.publishRules = client.publishRules
                 self.phase = .connected(current)
             }
         case .publishAck(let ack):
@@ -40,41 +40,20 @@ extension MQTTConnectionHandler {
     private func handlePublish(_ publish: PublishPacket, client: inout ConnectedClient, context: ChannelHandlerContext) {
         let statistics = self.broker.statistics
         statistics.publishReceived.add(1, ordering: .relaxed)
-        if !publish.properties.subscriptionIdentifiers.isEmpty {
-            // §3.3.4: subscription identifiers travel only from server to client.
-            self.fail(.protocolError("a PUBLISH from a client must not carry a subscription identifier"), context: context)
+        var qos2: InboundPublishRules.QoS2State?
+        if publish.qos == .exactlyOnce, let id = publish.packetID {
+            qos2 = InboundPublishRules.QoS2State(
+                unreleased: client.session.unreleasedQoS2Count, isResend: client.session.isUnreleased(id))
+        }
+        let topic: String
+        switch client.publishRules.check(publish, qos2: qos2) {
+        case .accept(let resolved):
+            topic = resolved
+        case .refuse(let reason, let message):
+            self.rejectPublish(publish, client: client, reason: reason, message: message, context: context)
             return
-        }
-        var topic = publish.topic
-        if let alias = publish.properties.topicAlias {
-            guard alias <= self.broker.limits.topicAliasMaximum else {
-                self.fail(MQTTDecodeError(reasonCode: .topicAliasInvalid, message: "topic alias \(alias) exceeds the maximum of \(self.broker.limits.topicAliasMaximum)"), context: context)
-                return
-            }
-            if topic.isEmpty {
-                guard let known = client.inboundAliases[alias] else {
-                    self.fail(.protocolError("topic alias \(alias) was never set on this connection"), context: context)
-                    return
-                }
-                topic = known
-            } else {
-                client.inboundAliases[alias] = topic
-            }
-        }
-        if let problem = self.topicProblem(topic) {
-            self.rejectPublish(publish, client: client, reason: .topicNameInvalid, message: problem, context: context)
-            return
-        }
-        if publish.properties.payloadFormatIndicator == 1,
-            !MQTTString.isValidPayload(publish.payload.readableBytesView)
-        {
-            self.rejectPublish(publish, client: client, reason: .payloadFormatInvalid, message: "payload is not UTF-8 as its format indicator says", context: context)
-            return
-        }
-        if publish.qos == .exactlyOnce, let id = publish.packetID, client.session.unreleasedQoS2Count >= self.broker.limits.receiveMaximum,
-            !client.session.isUnreleased(id)
-        {
-            self.fail(MQTTDecodeError(reasonCode: .receiveMaximumExceeded, message: "more than \(self.broker.limits.receiveMaximum) QoS 2 messages unreleased"), context: context)
+        case .disconnect(let error):
+            self.fail(error, context: context)
             return
         }
         if topic.hasPrefix("$SYS/") || topic == "$SYS" {
@@ -142,18 +121,6 @@ extension MQTTConnectionHandler {
         }
     }
 
-    /// Checks a topic name against the configured limits.
-    func topicProblem(_ topic: String) -> String? {
-        let limits = self.broker.limits
-        if topic.utf8.count > limits.maxTopicLength {
-            return "topic is \(topic.utf8.count) bytes long; the limit is \(limits.maxTopicLength)"
-        }
-        if topic.utf8.lazy.filter({ $0 == UInt8(ascii: "/") }).count + 1 > limits.maxTopicLevels {
-            return "topic has more than \(limits.maxTopicLevels) levels"
-        }
-        return nil
-    }
-
     // MARK: Acknowledgements (§3.4–§3.7)
 
     private func handleAck(_ ack: PublishAckPacket, client: ConnectedClient) {
@@ -188,7 +155,11 @@ extension MQTTConnectionHandler {
         var codes: [ReasonCode] = []
         var retained: [(BrokerMessage, SubscriptionOptions)] = []
         for request in subscribe.subscriptions {
-            guard let filter = TopicFilter(request.filter), self.topicProblem(filter.filter) == nil else {
+            guard let filter = TopicFilter(request.filter),
+                InboundPublishRules.topicProblem(
+                    filter.filter, maxLength: self.broker.limits.maxTopicLength,
+                    maxLevels: self.broker.limits.maxTopicLevels) == nil
+            else {
                 codes.append(.topicFilterInvalid)
                 continue
             }
