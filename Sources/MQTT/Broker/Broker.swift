@@ -14,6 +14,8 @@ public final class Broker: Sendable {
     let logger: Logger
     let dirty = DirtyTracker()
     let keepAliveMonitors = KeepAliveMonitors()
+    /// Bounds the log lines about misbehaving clients (protocol violations, refused connections).
+    let violationLog = LogRateLimiter(limit: 20)
     private let sessions = Mutex<[SessionKey: Session]>([:])
     private let spaces = Mutex<[TenantID: TopicSpace]>([:])
     private let openConnections = Atomic<Int>(0)

@@ -25,8 +25,11 @@ extension MQTTConnectionHandler {
     /// Answers a broken CONNECT with a CONNACK in the client's version where one is due, then closes.
     private func refuseConnect(error: MQTTDecodeError, frame: MQTTFrame, context: ChannelHandlerContext) {
         self.broker.statistics.protocolErrors.add(1, ordering: .relaxed)
-        self.logger.info(
-            "bad CONNECT, closing connection", metadata: ["mqtt.reason": "\(error.reasonCode)", "error": "\(error.message)"])
+        self.logViolation {
+            $0.info(
+                "bad CONNECT, closing connection",
+                metadata: ["mqtt.reason": "\(error.reasonCode)", "error": "\(error.message)"])
+        }
         let peeked = ConnectPacket.peekProtocolVersion(frame.body)
         if error.reasonCode == .unsupportedProtocolVersion || peeked == .v5 {
             // §3.1.2.2: an unsupported level gets return code 0x01 (3.1.1) or reason 0x84 (5.0).
@@ -103,12 +106,14 @@ extension MQTTConnectionHandler {
             case .badCredentials: (.badUserNameOrPassword, "bad user name or password")
             case .notAuthorized(let why): (.notAuthorized, why)
             }
-        self.logger.notice(
-            "connection refused",
-            metadata: [
-                "mqtt.client_id": "\(connect.clientID)", "mqtt.reason": "\(reason)", "auth.decision": "deny",
-                "auth.reason": "\(message)",
-            ])
+        self.logViolation {
+            $0.notice(
+                "connection refused",
+                metadata: [
+                    "mqtt.client_id": "\(connect.clientID)", "mqtt.reason": "\(reason)", "auth.decision": "deny",
+                    "auth.reason": "\(message)",
+                ])
+        }
         self.refuse(connect, reason: reason, message: message, context: context)
     }
 

@@ -35,6 +35,16 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
         return logger
     }
 
+    /// Logs a line about a misbehaving client unless too many came this second; says how many were held back.
+    func logViolation(_ log: (Logger) -> Void) {
+        let (admitted, heldBack) = self.broker.violationLog.admit()
+        if heldBack > 0 {
+            self.broker.logger.warning(
+                "log lines about misbehaving clients were held back", metadata: ["log.held_back": "\(heldBack)"])
+        }
+        if admitted { log(self.logger) }
+    }
+
     /// Whether debug logging is on, checked before building metadata for per-connection debug lines.
     var debugLogging: Bool { self.broker.logger.logLevel <= .debug }
 
@@ -168,9 +178,11 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
     /// Ends the connection after bad input: the right reason code for MQTT 5, a plain close for 3.1.1 (§4.13).
     func fail(_ error: MQTTDecodeError, context: ChannelHandlerContext) {
         self.broker.statistics.protocolErrors.add(1, ordering: .relaxed)
-        self.logger.info(
-            "protocol violation, closing connection",
-            metadata: ["mqtt.reason": "\(error.reasonCode)", "error": "\(error.message)"])
+        self.logViolation {
+            $0.info(
+                "protocol violation, closing connection",
+                metadata: ["mqtt.reason": "\(error.reasonCode)", "error": "\(error.message)"])
+        }
         switch self.phase {
         case .connected(var client):
             var properties = Properties()
