@@ -226,3 +226,15 @@ def test_subscription_identifier_from_a_client_is_a_protocol_error(server):
     client.publish(unique(), b"x", qos=0, properties=[(raw.P_SUB_ID, 3)])
     assert client.closed()
     assert client.last_before_close.body[0] == 0x82
+
+
+def test_message_too_large_for_the_client_does_not_hold_a_window_slot(server):
+    topic = unique("maxpkt-q1")
+    sub = raw.RawClient(server.mqtt_port, version=5)
+    sub.connect(unique(), properties=[(raw.P_MAX_PACKET, 200), (raw.P_RECEIVE_MAX, 1)])
+    sub.subscribe(1, [(topic, 1)])
+    pub = Client(server.mqtt_port, unique(), V5)
+    pub.publish(topic, b"x" * 500, qos=1)  # dropped for this client, as if delivered
+    pub.publish(topic, b"small", qos=1)
+    message = raw.parse_publish(sub.expect(raw.PUBLISH), 5)
+    assert message["payload"] == b"small" and message["qos"] == 1

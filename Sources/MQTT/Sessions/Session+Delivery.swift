@@ -41,8 +41,10 @@ extension Session {
             if var connection = state.connection, state.inflight.count < connection.window, state.queue.isEmpty {
                 let id = Self.allocatePacketID(&state)
                 outgoing.phase = .awaitingAck
-                state.inflight[id] = outgoing
-                _ = self.transmit(outgoing, packetID: id, dup: false, over: &connection, now: now)
+                // Too large for the client: discarded as if delivered (MQTT 5 §3.1.2.11.4), no slot held.
+                if self.transmit(outgoing, packetID: id, dup: false, over: &connection, now: now) {
+                    state.inflight[id] = outgoing
+                }
                 state.connection = connection
                 return .sentOrQueued
             }
@@ -107,8 +109,8 @@ extension Session {
         for (id, outgoing) in state.inflight.sorted(by: { $0.value.sequence < $1.value.sequence }) {
             if outgoing.phase == .awaitingComplete {
                 connection.writer.send(.publishAck(PublishAckPacket(kind: .pubrel, packetID: id)))
-            } else {
-                _ = self.transmit(outgoing, packetID: id, dup: true, over: &connection, now: now)
+            } else if !self.transmit(outgoing, packetID: id, dup: true, over: &connection, now: now) {
+                state.inflight[id] = nil
             }
         }
         state.connection = connection
@@ -124,14 +126,16 @@ extension Session {
             }
             let id = Self.allocatePacketID(&state)
             next.phase = .awaitingAck
-            state.inflight[id] = next
-            _ = self.transmit(next, packetID: id, dup: false, over: &connection, now: now)
+            if self.transmit(next, packetID: id, dup: false, over: &connection, now: now) {
+                state.inflight[id] = next
+            }
         }
         state.connection = connection
     }
 
     /// Encodes one PUBLISH for `connection`: subscription identifiers, remaining expiry, outgoing
     /// topic alias, and the client's maximum packet size (MQTT 5 §3.1.2.11.4: too large is dropped).
+    /// - Returns: `false` when the message was too large for the client and was dropped.
     func transmit(
         _ outgoing: OutgoingMessage, packetID: UInt16?, dup: Bool, over connection: inout ActiveConnection, now: Int64
     ) -> Bool {
@@ -144,7 +148,11 @@ extension Session {
             packet.properties.subscriptionIdentifiers = outgoing.subscriptionIdentifiers
             packet.properties.messageExpiryInterval = message.remainingExpirySeconds(now: now)
         }
-        guard MQTTPacket.publish(packet).encodedSize(version: connection.version) <= connection.maximumPacketSize else {
+        // Sizing encodes the properties, so it is skipped for clients that set no maximum.
+        guard
+            connection.maximumPacketSize == Int.max
+                || MQTTPacket.publish(packet).encodedSize(version: connection.version) <= connection.maximumPacketSize
+        else {
             self.statistics.publishDropped.add(1, ordering: .relaxed)
             return false
         }
