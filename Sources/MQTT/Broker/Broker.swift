@@ -118,10 +118,7 @@ public final class Broker: Sendable {
                 self.statistics.subscriptions.subtract(1, ordering: .relaxed)
             }
         }
-        let current = session.state.withLock { state -> ActiveConnection? in
-            defer { state.connection = nil }
-            return state.connection
-        }
+        let current = session.takeConnection()
         if let will = session.takeWill() {
             self.publish(will, in: session.space, now: now)
         }
@@ -218,7 +215,7 @@ public final class Broker: Sendable {
             let change = space.retained.retain(message)
             if change != 0 { self.statistics.retainedMessages.add(change, ordering: .relaxed) }
             // `$SYS` statistics are regenerated at start, not stored.
-            if !message.topic.hasPrefix("$SYS/") {
+            if !Self.isSystemTopic(message.topic) {
                 self.dirty.markRetained(RetainedKey(tenant: space.tenant, topic: message.topic))
             }
         }
@@ -250,6 +247,11 @@ public final class Broker: Sendable {
             }
         }
         return delivered
+    }
+
+    /// Whether `topic` is one of the broker's own `$SYS` statistics topics.
+    static func isSystemTopic(_ topic: String) -> Bool {
+        topic == "$SYS" || topic.hasPrefix("$SYS/")
     }
 
     /// Publishes a broker-generated message (such as `$SYS` statistics) in `tenant`.

@@ -42,8 +42,7 @@ extension MQTTConnectionHandler {
         statistics.publishReceived.add(1, ordering: .relaxed)
         var qos2: InboundPublishRules.QoS2State?
         if publish.qos == .exactlyOnce, let id = publish.packetID {
-            qos2 = InboundPublishRules.QoS2State(
-                unreleased: client.session.unreleasedQoS2Count, isResend: client.session.isUnreleased(id))
+            qos2 = client.session.incomingQoS2State(for: id)
         }
         let topic: String
         switch client.publishRules.check(publish, qos2: qos2) {
@@ -56,7 +55,7 @@ extension MQTTConnectionHandler {
             self.fail(error, context: context)
             return
         }
-        if topic.hasPrefix("$SYS/") || topic == "$SYS" {
+        if Broker.isSystemTopic(topic) {
             // The broker's own statistics are read-only for clients (as on Mosquitto).
             self.broker.statistics.authorizationDenials.add(1, ordering: .relaxed)
             self.logger.notice(

@@ -53,9 +53,7 @@ final class Session: Sendable {
     /// Whether a client is connected to the session now (read without the lock).
     var isConnected: Bool { self.connected.load(ordering: .relaxed) }
 
-    var expiryInterval: UInt32 {
-        get { self.state.withLock { $0.expiryInterval } }
-    }
+    var expiryInterval: UInt32 { self.state.withLock { $0.expiryInterval } }
 
     /// Changes the expiry interval (CONNECT or MQTT 5 DISCONNECT).
     func setExpiryInterval(_ seconds: UInt32) {
@@ -141,6 +139,17 @@ final class Session: Sendable {
         }
     }
 
+    /// Takes the attached connection away (the session is ending), leaving the session disconnected.
+    func takeConnection() -> ActiveConnection? {
+        self.state.withLock { state in
+            defer {
+                state.connection = nil
+                self.connected.store(false, ordering: .relaxed)
+            }
+            return state.connection
+        }
+    }
+
     /// Remembers the task that publishes a delayed will, so that a reconnect can cancel it.
     func setWillTask(_ task: Scheduled<Void>) {
         self.state.withLock { $0.willTask = task }
@@ -208,10 +217,12 @@ final class Session: Sendable {
         }
     }
 
-    var unreleasedQoS2Count: Int { self.state.withLock { $0.incomingQoS2.count } }
-
-    /// Whether `packetID` is an incoming QoS 2 message not yet released.
-    func isUnreleased(_ packetID: UInt16) -> Bool { self.state.withLock { $0.incomingQoS2.contains(packetID) } }
+    /// How many QoS 2 messages are unreleased, and whether `packetID` is one of them, under one lock.
+    func incomingQoS2State(for packetID: UInt16) -> InboundPublishRules.QoS2State {
+        self.state.withLock {
+            InboundPublishRules.QoS2State(unreleased: $0.incomingQoS2.count, isResend: $0.incomingQoS2.contains(packetID))
+        }
+    }
 
     // MARK: Persistence
 
