@@ -20,6 +20,11 @@ public struct TwinGuardServer: Sendable {
     public let store: SQLiteStore
     /// The broker's listeners, to read the ports they bound.
     public let mqttServer: MQTTServer
+    /// The plain MQTT listener once bound (``run(extraServices:)`` binds before any service starts).
+    public var mqttListener: BoundListener? {
+        self.mqttServer.boundListeners.first { $0.name == "mqtt" }
+    }
+
     /// The event loops of MQTT and HTTP, owned by the server and shut down when it stops.
     let eventLoops: MultiThreadedEventLoopGroup
     let services: [any Service]
@@ -48,10 +53,11 @@ public struct TwinGuardServer: Sendable {
             metadata: ["retained.count": "\(snapshot.retained.count)", "sessions.count": "\(snapshot.sessions.count)"])
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.resolvedEventLoopThreads)
+        let listeners = Self.listeners(configuration)
         let mqttServer = MQTTServer(
-            broker: broker, listeners: Self.listeners(configuration), group: group,
+            broker: broker, listeners: listeners, group: group,
             onBound: { announcer.announce($0.name, host: $0.host, port: $0.port) })
-        let expectedListeners = Self.listeners(configuration).count
+        let expectedListeners = listeners.count
         var services: [any Service] = [
             BrokerPersistenceService(
                 broker: broker, store: store, interval: .seconds(configuration.persistIntervalSeconds), logger: logger),

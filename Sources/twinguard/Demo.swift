@@ -39,7 +39,7 @@ struct Demo: AsyncParsableCommand {
                     allowAnonymous: configuration.allowAnonymous, ephemeralCredentials: [username: Array(password.utf8)]),
                 announcer: announcer, logger: logger)
             let fleet = DemoFleet(
-                server: server, username: username, password: Array(password.utf8), speed: self.speed, logger: logger)
+                server: server, username: username, password: Array(password.utf8), speed: self.speed)
             let guide = DemoGuide(announcer: announcer, server: server, username: username, password: password)
             try await server.run(extraServices: [fleet, guide])
         } catch {

@@ -6,7 +6,7 @@ import TwinGuardCore
 
 /// Speaks MQTT with one client: CONNECT and authentication, then every packet of the session.
 ///
-/// Runs on the connection's event loop; frames come from ``MQTTFrameDecoder``. Everything it sends
+/// Runs on the connection's event loop; frames come from ``MQTTFrameHandler``. Everything it sends
 /// goes through the connection's ``ConnectionWriter`` so that acknowledgements and deliveries from
 /// other cores stay in order.
 final class MQTTConnectionHandler: ChannelInboundHandler {
@@ -35,7 +35,8 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
         return logger
     }
 
-    /// Logs a line about a misbehaving client unless too many came this second; says how many were held back.
+    /// Logs a line about a misbehaving client (or a refused one) unless too many came this second;
+    /// says how many were held back.
     func logViolation(_ log: (Logger) -> Void) {
         let (admitted, heldBack) = self.broker.violationLog.admit()
         if heldBack > 0 {
@@ -68,7 +69,11 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
     private func start(context: ChannelHandlerContext) {
         guard !self.admitted, case .awaitingConnect = self.phase else { return }
         guard self.broker.admitConnection() else {
-            self.logger.warning("connection limit reached, connection refused", metadata: ["mqtt.transport": "\(self.transport)"])
+            self.logViolation {
+                $0.warning(
+                    "connection limit reached, connection refused",
+                    metadata: ["limits.max_connections": "\(self.broker.limits.maxConnections)"])
+            }
             self.phase = .closed
             context.close(promise: nil)
             return

@@ -1,4 +1,3 @@
-import Logging
 import MQTT
 import MQTTCodec
 import NIOCore
@@ -12,18 +11,20 @@ public struct DemoFleet: Service {
     let password: [UInt8]
     /// Simulated seconds per real second.
     let speed: Double
-    let logger: Logger
 
-    public init(server: TwinGuardServer, username: String, password: [UInt8], speed: Double, logger: Logger) {
+    public init(server: TwinGuardServer, username: String, password: [UInt8], speed: Double) {
         self.server = server
         self.username = username
         self.password = password
         self.speed = speed
-        self.logger = logger
     }
 
     public func run() async throws {
-        guard let listener = await self.waitForMQTTListener() else { return }
+        guard let listener = self.server.mqttListener else {
+            // MQTT is turned off: nothing to simulate, but the demo keeps serving.
+            try? await gracefulShutdown()
+            return
+        }
         let host = listener.host == "0.0.0.0" ? "127.0.0.1" : (listener.host == "::" ? "::1" : listener.host)
         try await withThrowingDiscardingTaskGroup { group in
             for device in SimulatedDevice.fleet {
@@ -32,16 +33,6 @@ public struct DemoFleet: Service {
                 }
             }
         }
-    }
-
-    private func waitForMQTTListener() async -> BoundListener? {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            if let listener = self.server.mqttServer.boundListeners.first(where: { $0.name == "mqtt" }) {
-                return listener
-            }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        return nil
     }
 
     private func drive(_ device: SimulatedDevice, host: String, port: Int) async throws {

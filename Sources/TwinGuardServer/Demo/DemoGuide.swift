@@ -16,12 +16,10 @@ public struct DemoGuide: Service {
     }
 
     public func run() async throws {
-        var mqtt: BoundListener?
-        while mqtt == nil && !Task.isShuttingDownGracefully && !Task.isCancelled {
-            mqtt = self.server.mqttServer.boundListeners.first(where: { $0.name == "mqtt" })
-            if mqtt == nil { try? await Task.sleep(for: .milliseconds(50)) }
+        guard let mqtt = self.server.mqttListener else {
+            try? await gracefulShutdown()
+            return
         }
-        guard let mqtt else { return }
         let http = self.server.configuration.httpPort.map { "http://\(mqtt.host):\($0)/" } ?? "(HTTP is off)"
         self.announcer.line(
             """
