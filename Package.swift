@@ -52,6 +52,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "TimeSeries",
+            dependencies: [
+                "TwinGuardCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "Storage",
             dependencies: [
                 "TwinGuardCore",
@@ -105,6 +113,11 @@ let package = Package(
         .testTarget(
             name: "MQTTTests",
             dependencies: ["MQTT", "MQTTCodec", "TwinGuardCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TimeSeriesTests",
+            dependencies: ["TimeSeries", "TwinGuardCore"],
             swiftSettings: strictSettings
         ),
         .testTarget(

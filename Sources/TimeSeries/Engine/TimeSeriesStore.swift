@@ -1,0 +1,237 @@
+import Foundation
+import Logging
+import Synchronization
+import TwinGuardCore
+
+/// The time-series engine: a write-ahead log for durability, an in-memory head per column, and
+/// compressed chunks in files.
+///
+/// Writes are synchronous and cheap (``append(_:)``); acknowledgements wait for ``whenDurable(_:_:)``
+/// (group-committed `fdatasync`). Checkpoints seal the heads into a chunk file and drop the WAL
+/// segments it covers; compaction merges chunk files, keeping the newest value per timestamp.
+public final class TimeSeriesStore: Sendable {
+    /// How the store behaves.
+    public struct Options: Sendable {
+        /// Where the store keeps `wal/`, `chunks/` and `catalog.tgs`.
+        public var directory: String
+        /// Points per head before it is sealed into a compressed chunk.
+        public var sealThreshold = 1024
+        /// Points per chunk written by compaction.
+        public var compactedChunkPoints = 4096
+        /// How long points are kept, per tenant; tenants not listed use ``defaultRetention``.
+        public var retention: [TenantID: Duration] = [:]
+        /// `nil` keeps points forever.
+        public var defaultRetention: Duration?
+        /// Called after every WAL sync (tests).
+        public var syncHook: (@Sendable (UInt64) -> Void)?
+
+        public init(directory: String) {
+            self.directory = directory
+        }
+    }
+
+    /// A row to write: one series, one instant, one or more fields.
+    public struct Row: Sendable {
+        public var series: SeriesID
+        public var timestamp: Int64
+        public var fields: [(String, FieldValue)]
+
+        public init(series: SeriesID, timestamp: Int64, fields: [(String, FieldValue)]) {
+            self.series = series
+            self.timestamp = timestamp
+            self.fields = fields
+        }
+    }
+
+    /// What ``append(_:)`` did: rows taken and rows refused, and the log position to wait for.
+    public struct Receipt: Sendable {
+        public var accepted: Int
+        public var rejected: [(row: Int, error: TimeSeriesError)]
+        public var position: UInt64
+    }
+
+    struct State {
+        var series: [SeriesInfo] = []
+        var seriesByKey: [SeriesKey: SeriesID] = [:]
+        var columns: [ColumnState] = []
+        var files: [ChunkFile] = []
+        var nextFileNumber = 1
+        var closed = false
+        var pointsSinceCheckpoint = 0
+    }
+
+    let options: Options
+    let state: Mutex<State>
+    let wal: WriteAheadLog
+    let logger: Logger
+    let walDirectory: String
+    let chunkDirectory: String
+    /// Serializes checkpoints and compactions.
+    let maintenance = DispatchQueue(label: "twinguard.timeseries.maintenance")
+    let acceptedPoints = Atomic<Int>(0)
+
+    /// Opens the store, recovering from the WAL (a damaged tail is logged and skipped).
+    /// - Throws: ``TimeSeriesError`` when the directory cannot be used or a chunk file is damaged.
+    public init(options: Options, logger: Logger) throws(TimeSeriesError) {
+        self.options = options
+        self.logger = logger
+        self.walDirectory = options.directory + "/wal"
+        self.chunkDirectory = options.directory + "/chunks"
+        for directory in [options.directory, self.walDirectory, self.chunkDirectory] {
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw .io("create directory", path: directory, errno: EACCES)
+            }
+        }
+        var state = State()
+        let segments = WriteAheadLog.existingSegments(directory: self.walDirectory)
+        try Self.loadCatalog(into: &state, directory: options.directory)
+        try Self.loadChunkFiles(into: &state, directory: self.chunkDirectory, logger: logger)
+        let replayed = try Self.replay(
+            segments: segments, into: &state, walDirectory: self.walDirectory, sealThreshold: options.sealThreshold,
+            logger: logger)
+        self.state = Mutex(state)
+        self.wal = try WriteAheadLog(
+            directory: self.walDirectory, segment: (segments.last ?? 0) + 1, syncHook: options.syncHook, logger: logger)
+        if !segments.isEmpty {
+            logger.info(
+                "telemetry recovered from the write-ahead log",
+                metadata: ["wal.segments": "\(segments.count)", "points.replayed": "\(replayed)"])
+            try self.checkpointNow()
+        }
+    }
+
+    // MARK: Catalog
+
+    /// The id of the series with `key`, creating it (and logging its definition) when new.
+    public func series(for key: SeriesKey) throws(TimeSeriesError) -> SeriesID {
+        try self.state.withLock { state throws(TimeSeriesError) -> SeriesID in
+            if let id = state.seriesByKey[key] { return id }
+            guard !state.closed else { throw .closed }
+            let id = SeriesID(state.series.count)
+            state.series.append(SeriesInfo(id: id, key: key, columns: []))
+            state.seriesByKey[key] = id
+            _ = self.wal.append(WALRecord.encodeSeries(id: id, key: key))
+            return id
+        }
+    }
+
+    /// The series with `id`, if any.
+    public func seriesInfo(_ id: SeriesID) -> SeriesInfo? {
+        self.state.withLock { state in Int(id) < state.series.count ? state.series[Int(id)] : nil }
+    }
+
+    /// The series with `key`, if it exists.
+    public func seriesID(for key: SeriesKey) -> SeriesID? {
+        self.state.withLock { $0.seriesByKey[key] }
+    }
+
+    /// Every series of `tenant` (optionally of one measurement).
+    public func allSeries(tenant: TenantID, measurement: String? = nil) -> [SeriesInfo] {
+        self.state.withLock { state in
+            state.series.filter { $0.key.tenant == tenant && (measurement == nil || $0.key.measurement == measurement) }
+        }
+    }
+
+    /// The number of series in all tenants.
+    public var seriesCount: Int { self.state.withLock { $0.series.count } }
+
+    /// Points accepted since the store opened.
+    public var pointsAccepted: Int { self.acceptedPoints.load(ordering: .relaxed) }
+
+    /// WAL sync latencies (seconds) measured since the last call.
+    public func takeSyncLatencies() -> [Double] { self.wal.takeSyncLatencies() }
+
+    // MARK: Writing
+
+    /// Stores rows in memory and queues them in the WAL. A row with a field whose type differs from the
+    /// stored one is refused whole (InfluxDB's partial write). Wait for ``whenDurable(_:_:)`` before
+    /// acknowledging.
+    public func append(_ rows: [Row]) -> Receipt {
+        var rejected: [(row: Int, error: TimeSeriesError)] = []
+        var payload: [UInt8] = [WALRecord.rows]
+        payload.reserveCapacity(16 + rows.count * 100)
+        let threshold = self.options.sealThreshold
+        let result = self.state.withLock { state -> (Int, UInt64) in
+            guard !state.closed else {
+                rejected = rows.indices.map { ($0, .closed) }
+                return (0, 0)
+            }
+            var accepted = 0
+            var body: [UInt8] = []
+            body.reserveCapacity(rows.count * 100)
+            var resolved: [(ColumnState, FieldValue)] = []
+            rowLoop: for (index, row) in rows.enumerated() {
+                guard Int(row.series) < state.series.count else {
+                    rejected.append((index, .invalidQuery("unknown series \(row.series)")))
+                    continue
+                }
+                resolved.removeAll(keepingCapacity: true)
+                for (position, (field, value)) in row.fields.enumerated() {
+                    let columns = state.series[Int(row.series)].columns
+                    var found: ColumnInfo?
+                    if position < columns.count, columns[position].field == field {
+                        found = columns[position]
+                    } else {
+                        found = columns.first { $0.field == field }
+                    }
+                    if let column = found {
+                        let compatible = column.type == value.type || (column.type == .double && value.type == .integer)
+                        guard compatible else {
+                            rejected.append(
+                                (index, .fieldTypeConflict(field: field, stored: "\(column.type)", got: "\(value.type)")))
+                            continue rowLoop
+                        }
+                        resolved.append((state.columns[Int(column.id)], value))
+                    } else {
+                        let info = ColumnInfo(id: ColumnID(state.columns.count), field: field, type: value.type)
+                        let column = ColumnState(info: info, series: row.series)
+                        state.columns.append(column)
+                        state.series[Int(row.series)].columns.append(info)
+                        _ = self.wal.append(WALRecord.encodeColumn(info, series: row.series))
+                        resolved.append((column, value))
+                    }
+                }
+                ByteCoding.appendVarint(UInt64(row.series), to: &body)
+                ByteCoding.appendVarint(ByteCoding.zigzag(row.timestamp), to: &body)
+                ByteCoding.appendVarint(UInt64(resolved.count), to: &body)
+                for (column, value) in resolved {
+                    ByteCoding.appendVarint(UInt64(column.info.id), to: &body)
+                    WALRecord.appendValue(value, as: column.info.type, to: &body)
+                    column.append(row.timestamp, value, sealThreshold: threshold)
+                }
+                accepted += 1
+            }
+            guard accepted > 0 else { return (0, 0) }
+            ByteCoding.appendVarint(UInt64(accepted), to: &payload)
+            payload += body
+            state.pointsSinceCheckpoint += accepted
+            return (accepted, self.wal.append(payload))
+        }
+        self.acceptedPoints.add(result.0, ordering: .relaxed)
+        return Receipt(accepted: result.0, rejected: rejected, position: result.1)
+    }
+
+    /// Calls `completion` once the rows of `receipt` are on stable storage; on the WAL thread, or at
+    /// once when they already are.
+    public func whenDurable(_ receipt: Receipt, _ completion: @escaping @Sendable (Result<Void, TimeSeriesError>) -> Void) {
+        guard receipt.position > 0 else {
+            completion(.success(()))
+            return
+        }
+        self.wal.whenDurable(receipt.position, completion)
+    }
+
+    /// Waits until the rows of `receipt` are on stable storage.
+    public func waitUntilDurable(_ receipt: Receipt) async throws(TimeSeriesError) {
+        let result = await withCheckedContinuation { continuation in
+            self.whenDurable(receipt) { continuation.resume(returning: $0) }
+        }
+        try result.get()
+    }
+
+    /// Points written since the last checkpoint.
+    public var pointsSinceCheckpoint: Int { self.state.withLock { $0.pointsSinceCheckpoint } }
+}
