@@ -60,6 +60,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "Twins",
+            dependencies: [
+                "TwinGuardCore",
+                "TimeSeries",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "Storage",
             dependencies: [
                 "TwinGuardCore",

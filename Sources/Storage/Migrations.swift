@@ -21,6 +21,25 @@ enum Migrations {
                 table.primaryKey(["tenant", "client_id"])
             }
         }
+        migrator.registerMigration("v2-twins") { db in
+            try db.create(table: "tenants") { table in
+                table.column("id", .text).primaryKey()
+                table.column("record", .blob).notNull()
+            }
+            try db.create(table: "twin_models") { table in
+                table.column("tenant", .text).notNull()
+                table.column("id", .text).notNull()
+                table.column("record", .blob).notNull()
+                table.primaryKey(["tenant", "id"])
+            }
+            try db.create(table: "twins") { table in
+                table.column("tenant", .text).notNull()
+                table.column("id", .text).notNull()
+                table.column("model", .text)
+                table.column("record", .blob).notNull()
+                table.primaryKey(["tenant", "id"])
+            }
+        }
         return migrator
     }
 }

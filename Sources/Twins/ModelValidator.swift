@@ -1,0 +1,170 @@
+import Foundation
+import TwinGuardCore
+
+/// Checks an uploaded model document and reports every mistake with its JSON path and what was expected.
+public enum ModelValidator {
+    private static let rootKeys: Set<String> = ["id", "displayName", "description", "extends", "properties", "telemetry", "commands", "relationships"]
+    private static let propertyKeys: Set<String> = ["name", "schema", "writable", "unit", "minimum", "maximum", "values", "description", "displayName"]
+    private static let telemetryKeys: Set<String> = ["name", "schema", "unit", "expectedRange", "description", "displayName"]
+    private static let commandKeys: Set<String> = ["name", "request", "response", "description", "displayName"]
+    private static let relationshipKeys: Set<String> = ["name", "target", "description", "displayName"]
+
+    /// Whether `id` looks like `scheme:path;version` (e.g. `tg:factory:CNCMachine;1`).
+    public static func isValidModelID(_ id: String) -> Bool {
+        let parts = id.split(separator: ";", omittingEmptySubsequences: false)
+        guard parts.count == 2, let version = Int(parts[1]), version >= 1, !parts[0].isEmpty, parts[0].utf8.count <= 200,
+            let first = parts[0].first, first.isLetter
+        else { return false }
+        return parts[0].allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == ":" || $0 == "_" || $0 == "." || $0 == "-") }
+    }
+
+    static func isValidName(_ name: String) -> Bool {
+        guard let first = name.first, first.isASCII, first.isLetter, name.utf8.count <= 64 else { return false }
+        return name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
+    }
+
+    /// Parses and validates a model document.
+    /// - Throws: ``TwinError`` (`invalid_model`) listing every issue.
+    public static func validate(_ data: Data) throws(TwinError) -> TwinModel {
+        let document: JSONValue
+        do {
+            document = try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch {
+            throw TwinError(.invalidModel, "The model is not valid JSON: \(error.localizedDescription)",
+                            issues: [.init(path: "$", message: "expected a JSON object")])
+        }
+        var issues: [TwinError.Issue] = []
+        guard case .object(let root) = document else {
+            throw TwinError(.invalidModel, "The model must be a JSON object.", issues: [.init(path: "$", message: "expected an object")])
+        }
+        Self.checkKeys(root, allowed: Self.rootKeys, path: "$", issues: &issues)
+        if let id = root["id"]?.text {
+            if !Self.isValidModelID(id) {
+                issues.append(.init(path: "$.id", message: "expected 'scheme:name;version' such as 'tg:factory:CNCMachine;1'"))
+            }
+        } else {
+            issues.append(.init(path: "$.id", message: root["id"] == nil ? "required: the model id with its version" : "expected a string"))
+        }
+        for key in ["displayName", "description"] where root[key] != nil && root[key]?.text == nil {
+            issues.append(.init(path: "$.\(key)", message: "expected a string"))
+        }
+        if let extends = root["extends"] {
+            if case .array(let list) = extends {
+                for (index, item) in list.enumerated() where !(item.text.map(Self.isValidModelID) ?? false) {
+                    issues.append(.init(path: "$.extends[\(index)]", message: "expected a model id with version"))
+                }
+            } else {
+                issues.append(.init(path: "$.extends", message: "expected an array of model ids"))
+            }
+        }
+        var names: [String: String] = [:]
+        Self.checkList(root, "properties", keys: Self.propertyKeys, names: &names, issues: &issues) { item, path, issues in
+            let schema = Self.checkSchema(item, path: path, allowed: SchemaType.allCases, issues: &issues)
+            Self.checkType(item, "writable", "boolean", path: path, issues: &issues)
+            Self.checkType(item, "unit", "string", path: path, issues: &issues)
+            for key in ["minimum", "maximum"] where item[key] != nil {
+                if item[key]?.number == nil {
+                    issues.append(.init(path: "\(path).\(key)", message: "expected a number"))
+                } else if schema != .integer && schema != .double && schema != nil {
+                    issues.append(.init(path: "\(path).\(key)", message: "allowed only for integer and double properties"))
+                }
+            }
+            if let minimum = item["minimum"]?.number, let maximum = item["maximum"]?.number, minimum > maximum {
+                issues.append(.init(path: "\(path).minimum", message: "expected minimum <= maximum (\(minimum) > \(maximum))"))
+            }
+            if schema == .enum {
+                let values: [JSONValue] = if case .array(let list) = item["values"] { list } else { [] }
+                if values.isEmpty || !values.allSatisfy({ $0.text != nil }) {
+                    issues.append(.init(path: "\(path).values", message: "an enum needs a non-empty array of strings"))
+                }
+            } else if item["values"] != nil {
+                issues.append(.init(path: "\(path).values", message: "allowed only for enum properties"))
+            }
+        }
+        Self.checkList(root, "telemetry", keys: Self.telemetryKeys, names: &names, issues: &issues) { item, path, issues in
+            _ = Self.checkSchema(item, path: path, allowed: [.boolean, .integer, .double, .string], issues: &issues)
+            Self.checkType(item, "unit", "string", path: path, issues: &issues)
+            if let range = item["expectedRange"] {
+                if case .object(let range) = range {
+                    Self.checkKeys(range, allowed: ["min", "max"], path: "\(path).expectedRange", issues: &issues)
+                    for key in ["min", "max"] where range[key] != nil && range[key]?.number == nil {
+                        issues.append(.init(path: "\(path).expectedRange.\(key)", message: "expected a number"))
+                    }
+                    if let low = range["min"]?.number, let high = range["max"]?.number, low > high {
+                        issues.append(.init(path: "\(path).expectedRange", message: "expected min <= max"))
+                    }
+                } else {
+                    issues.append(.init(path: "\(path).expectedRange", message: "expected an object with min and/or max"))
+                }
+            }
+        }
+        Self.checkList(root, "commands", keys: Self.commandKeys, names: &names, issues: &issues) { item, path, issues in
+            for key in ["request", "response"] where item[key] != nil && item[key]?.typeName != "object" {
+                issues.append(.init(path: "\(path).\(key)", message: "expected a JSON Schema object"))
+            }
+        }
+        var relationshipNames: [String: String] = [:]
+        Self.checkList(root, "relationships", keys: Self.relationshipKeys, names: &relationshipNames, issues: &issues) { item, path, issues in
+            if let target = item["target"], !(target.text.map(Self.isValidModelID) ?? false) {
+                issues.append(.init(path: "\(path).target", message: "expected a model id with version"))
+            }
+        }
+        guard issues.isEmpty else {
+            let summary = issues.prefix(3).map { "\($0.path): \($0.message)" }.joined(separator: "; ")
+            throw TwinError(.invalidModel, "The model has \(issues.count) problem(s): \(summary)", issues: issues)
+        }
+        do {
+            return try JSONDecoder().decode(TwinModel.self, from: data)
+        } catch {
+            throw TwinError(.invalidModel, "The model could not be read: \(error)", issues: [.init(path: "$", message: "\(error)")])
+        }
+    }
+
+    private static func checkKeys(_ object: [String: JSONValue], allowed: Set<String>, path: String, issues: inout [TwinError.Issue]) {
+        for key in object.keys.sorted() where !allowed.contains(key) {
+            issues.append(.init(path: "\(path).\(key)", message: "unknown member; expected one of \(allowed.sorted().joined(separator: ", "))"))
+        }
+    }
+
+    private static func checkType(_ item: [String: JSONValue], _ key: String, _ typeName: String, path: String, issues: inout [TwinError.Issue]) {
+        guard let value = item[key], value.typeName != typeName else { return }
+        issues.append(.init(path: "\(path).\(key)", message: "expected a \(typeName)"))
+    }
+
+    private static func checkSchema(_ item: [String: JSONValue], path: String, allowed: [SchemaType], issues: inout [TwinError.Issue]) -> SchemaType? {
+        guard let raw = item["schema"]?.text, let schema = SchemaType(rawValue: raw), allowed.contains(schema) else {
+            issues.append(.init(path: "\(path).schema", message: "expected one of \(allowed.map(\.rawValue).joined(separator: ", "))"))
+            return nil
+        }
+        return schema
+    }
+
+    private static func checkList(
+        _ root: [String: JSONValue], _ key: String, keys: Set<String>, names: inout [String: String], issues: inout [TwinError.Issue],
+        _ check: ([String: JSONValue], String, inout [TwinError.Issue]) -> Void
+    ) {
+        guard let value = root[key] else { return }
+        guard case .array(let list) = value else {
+            issues.append(.init(path: "$.\(key)", message: "expected an array"))
+            return
+        }
+        for (index, element) in list.enumerated() {
+            let path = "$.\(key)[\(index)]"
+            guard case .object(let item) = element else {
+                issues.append(.init(path: path, message: "expected an object"))
+                continue
+            }
+            Self.checkKeys(item, allowed: keys, path: path, issues: &issues)
+            if let name = item["name"]?.text, Self.isValidName(name) {
+                if let previous = names[name] {
+                    issues.append(.init(path: "\(path).name", message: "'\(name)' is already declared at \(previous)"))
+                } else {
+                    names[name] = path
+                }
+            } else {
+                issues.append(.init(path: "\(path).name", message: "expected a name of letters, digits and _ starting with a letter (at most 64)"))
+            }
+            check(item, path, &issues)
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+
+/// RFC 3339 times with optional fractional seconds (to the nanosecond), the JSON time format.
+public enum RFC3339 {
+    /// Parses `2026-01-01T00:00:00Z` or `2026-01-01T00:00:00.123456789+02:00` into ns since the epoch.
+    public static func parse(_ text: String) -> Int64? {
+        let scalars = Array(text.utf8)
+        guard scalars.count >= 20 else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for index in range {
+                guard index < scalars.count, scalars[index] >= 48, scalars[index] <= 57 else { return nil }
+                value = value * 10 + Int(scalars[index] - 48)
+            }
+            return value
+        }
+        guard let year = number(0..<4), scalars[4] == 45, let month = number(5..<7), scalars[7] == 45,
+            let day = number(8..<10), scalars[10] == 84 || scalars[10] == 116 || scalars[10] == 32,
+            let hour = number(11..<13), scalars[13] == 58, let minute = number(14..<16), scalars[16] == 58,
+            let second = number(17..<19), (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+        else { return nil }
+        var index = 19
+        var fraction: Int64 = 0
+        if index < scalars.count, scalars[index] == 46 {
+            index += 1
+            var digits = 0
+            while index < scalars.count, scalars[index] >= 48, scalars[index] <= 57 {
+                if digits < 9 {
+                    fraction = fraction * 10 + Int64(scalars[index] - 48)
+                    digits += 1
+                }
+                index += 1
+            }
+            guard digits > 0 else { return nil }
+            for _ in digits..<9 { fraction *= 10 }
+        }
+        guard index < scalars.count else { return nil }
+        var offsetSeconds = 0
+        if scalars[index] == 90 || scalars[index] == 122 {
+            index += 1
+        } else if scalars[index] == 43 || scalars[index] == 45 {
+            guard let hours = number(index + 1..<index + 3), index + 3 < scalars.count, scalars[index + 3] == 58,
+                let minutes = number(index + 4..<index + 6)
+            else { return nil }
+            offsetSeconds = (hours * 3600 + minutes * 60) * (scalars[index] == 43 ? 1 : -1)
+            index += 6
+        } else {
+            return nil
+        }
+        guard index == scalars.count else { return nil }
+        let days = Self.daysFromCivil(year: year, month: month, day: day)
+        let seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second - offsetSeconds)
+        return seconds * 1_000_000_000 + fraction
+    }
+
+    /// Formats ns since the epoch as RFC 3339 UTC with as many fractional digits as needed.
+    public static func format(_ nanoseconds: Int64) -> String {
+        let seconds = nanoseconds >= 0 ? nanoseconds / 1_000_000_000 : (nanoseconds - 999_999_999) / 1_000_000_000
+        let fraction = nanoseconds - seconds * 1_000_000_000
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        let (year, month, day) = Self.civil(fromDays: Int(days))
+        var text = String(format: "%04d-%02d-%02dT%02d:%02d:%02d", year, month, day, Int(secondOfDay / 3600), Int(secondOfDay % 3600 / 60), Int(secondOfDay % 60))
+        if fraction > 0 {
+            var digits = String(format: "%09lld", fraction)
+            while digits.hasSuffix("0") { digits.removeLast() }
+            text += "." + digits
+        }
+        return text + "Z"
+    }
+
+    // Howard Hinnant's days_from_civil / civil_from_days.
+    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    static func civil(fromDays days: Int) -> (Int, Int, Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+}

@@ -1,0 +1,157 @@
+import Synchronization
+import TimeSeries
+import TwinGuardCore
+
+extension TelemetryIngestor {
+    /// Binds points to series, checks them against their twin's model and writes the good ones.
+    func store(_ points: [PendingPoint], tenant: TenantID, fixedTwin: String?, now: Int64, into report: inout IngestReport) {
+        guard !points.isEmpty else { return }
+        var rows: [TimeSeriesStore.Row] = []
+        rows.reserveCapacity(points.count)
+        var rowLocations: [String] = []
+        var seen: Set<String> = []
+        var lastTwin = ""
+        self.registry.state.withLock { state in
+            guard state.tenants[tenant] != nil else {
+                report.rejected.append(.init(path: "$", message: "database not found: \"\(tenant)\""))
+                return
+            }
+            for point in points {
+                let binding: SeriesBinding
+                switch self.bind(point.rawSeries, fixedTwin: fixedTwin, tenant: tenant, now: now, state: &state, report: &report) {
+                case .success(let found): binding = found
+                case .failure(let failure):
+                    report.rejected.append(.init(path: point.location, message: failure.reason))
+                    continue
+                }
+                var fields = point.fields
+                if let problem = Self.check(&fields, binding: binding, tenant: tenant, at: point, state: &state, report: &report) {
+                    report.rejected.append(.init(path: point.location, message: problem))
+                    continue
+                }
+                rows.append(TimeSeriesStore.Row(series: binding.series, timestamp: point.timestamp, fields: fields))
+                rowLocations.append(point.location)
+                if binding.twinID != lastTwin {
+                    seen.insert(binding.twinID)
+                    lastTwin = binding.twinID
+                }
+            }
+        }
+        guard !rows.isEmpty else { return }
+        let receipt = self.timeSeries.append(rows)
+        for (row, error) in receipt.rejected {
+            report.rejected.append(.init(path: rowLocations[row], message: error.message))
+        }
+        report.accepted += receipt.accepted
+        report.receipt = receipt
+        self.pointsAccepted.add(receipt.accepted, ordering: .relaxed)
+        self.registry.markSeen(tenant, seen, at: now)
+    }
+
+    /// The binding of a raw series, from the cache or made now (creating the twin when allowed).
+    private func bind(
+        _ rawSeries: String, fixedTwin: String?, tenant: TenantID, now: Int64, state: inout TwinRegistry.State,
+        report: inout IngestReport
+    ) -> Result<SeriesBinding, BindingFailure> {
+        let cacheKey = fixedTwin.map { rawSeries + "\u{0}" + $0 } ?? rawSeries
+        if let cached = state.tenants[tenant]!.bindings[cacheKey] { return .success(cached) }
+        let measurement: String
+        var tags: [Tag]
+        if fixedTwin != nil && rawSeries == Self.jsonMeasurement {
+            (measurement, tags) = (rawSeries, [])
+        } else {
+            do {
+                (measurement, tags) = try LineProtocol.parseSeries(rawSeries)
+            } catch {
+                return .failure(BindingFailure(reason: "unable to parse '\(rawSeries)': \(error.reason)"))
+            }
+        }
+        let tagged = tags.first { $0.key == SeriesBinding.twinTag }?.value
+        let twinID: String
+        if let fixedTwin {
+            if let tagged, tagged != fixedTwin {
+                return .failure(BindingFailure(reason: "the twin tag '\(tagged)' differs from the topic's twin '\(fixedTwin)'"))
+            }
+            twinID = fixedTwin
+        } else {
+            twinID = tagged ?? SeriesBinding.derivedTwinID(measurement: measurement, tags: tags)
+        }
+        guard Twin.isValidID(twinID) else { return .failure(BindingFailure(reason: "'\(twinID)' is not a valid twin id")) }
+        if tagged == nil { tags.append(Tag(SeriesBinding.twinTag, twinID)) }
+        var tenantState = state.tenants[tenant]!
+        if tenantState.twins[twinID] == nil {
+            guard !tenantState.settings.strict else {
+                return .failure(BindingFailure(reason: "unknown series for twin '\(twinID)': tenant '\(tenant)' is strict, create the twin first"))
+            }
+            var twin = Twin(tenant: tenant, id: twinID, model: nil, now: now)
+            twin.tags = Dictionary(tags.filter { $0.key != SeriesBinding.twinTag }.map { ($0.key, $0.value) }, uniquingKeysWith: { $1 })
+            tenantState.twins[twinID] = twin
+            state.dirty.insert(TwinRegistry.TwinKey(tenant: tenant, id: twinID))
+            report.createdTwins.append(twinID)
+        }
+        let twin = tenantState.twins[twinID]!
+        let series: SeriesID
+        do {
+            series = try self.timeSeries.series(for: SeriesKey(tenant: tenant, measurement: measurement, tags: tags))
+        } catch {
+            return .failure(BindingFailure(reason: error.message))
+        }
+        let telemetry = twin.model.map { TwinRegistry.flatten($0, in: tenantState.models).telemetryByName }
+        let binding = SeriesBinding(twinID: twinID, series: series, telemetry: telemetry)
+        tenantState.bindings[cacheKey] = binding
+        state.tenants[tenant] = tenantState
+        return .success(binding)
+    }
+
+    /// Checks fields against the model (converting numbers to the declared type) or, for an open model,
+    /// against the types learned so far (learning new fields). Returns why the point is refused.
+    private static func check(
+        _ fields: inout [(String, FieldValue)], binding: SeriesBinding, tenant: TenantID, at point: PendingPoint,
+        state: inout TwinRegistry.State, report: inout IngestReport
+    ) -> String? {
+        if let telemetry = binding.telemetry {
+            for index in fields.indices {
+                let (name, value) = fields[index]
+                guard let definition = telemetry[name] else {
+                    return "unknown field '\(name)': the model of twin '\(binding.twinID)' declares \(telemetry.keys.sorted().joined(separator: ", "))"
+                }
+                switch (definition.schema, value) {
+                case (.double, .double), (.integer, .integer), (.boolean, .boolean), (.string, .string):
+                    break
+                case (.double, .integer(let number)):
+                    fields[index].1 = .double(Double(number))
+                case (.integer, .double(let number)) where number == number.rounded() && abs(number) < 9e18:
+                    fields[index].1 = .integer(Int64(number))
+                default:
+                    return "field '\(name)' must be \(definition.schema.rawValue), got \(value.type)"
+                }
+                if let range = definition.expectedRange, let number = fields[index].1.numeric, !range.contains(number) {
+                    report.flagged.append(.init(path: point.location, message: "field '\(name)' = \(number) is outside the expected range [\(range.min.map { "\($0)" } ?? "-inf"), \(range.max.map { "\($0)" } ?? "inf")]"))
+                }
+            }
+            return nil
+        }
+        // Open model: the first type of each field sticks (numbers may be integer or double).
+        let key = TwinRegistry.TwinKey(tenant: tenant, id: binding.twinID)
+        var learned: [(String, FieldType)] = []
+        let known = state.tenants[tenant]!.twins[binding.twinID]?.learnedFields ?? [:]
+        for (name, value) in fields {
+            if let type = known[name] {
+                let compatible = type == value.type || (type == .double && value.type == .integer)
+                if !compatible { return "field '\(name)' of twin '\(binding.twinID)' is \(type), got \(value.type)" }
+            } else {
+                learned.append((name, value.type))
+            }
+        }
+        if !learned.isEmpty {
+            for (name, type) in learned { state.tenants[tenant]!.twins[binding.twinID]?.learnedFields[name] = type }
+            state.dirty.insert(key)
+        }
+        return nil
+    }
+}
+
+/// Why a series could not be bound to a twin.
+struct BindingFailure: Error {
+    var reason: String
+}
