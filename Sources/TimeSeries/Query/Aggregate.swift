@@ -68,14 +68,14 @@ public enum Aggregation {
     /// Aggregates `column` (normalized, already limited to the range) into buckets of `every` ns
     /// covering `from..<to`, empty buckets included; without `every`, one bucket starting at `from`.
     public static func run(
-        _ function: Aggregate, over column: ColumnData, from: Int64, to: Int64, every: Int64?
+        _ function: Aggregate, over column: ColumnData, from: Int64, to: Int64, every: Int64?, offset: Int64 = 0
     ) -> [BucketValue] {
         guard let every, every > 0 else {
             return [BucketValue(start: from, value: Self.apply(function, column, 0..<column.count))]
         }
         var result: [BucketValue] = []
-        var bucket = Self.bucketStart(from, every: every)
-        var index = 0
+        var bucket = Self.bucketStart(from - offset, every: every) + offset
+        var index = column.timestamps.partitionPoint { $0 >= bucket }
         let bucketLimit = 10_000_000
         while bucket < to && result.count < bucketLimit {
             let end = bucket &+ every

@@ -1,5 +1,3 @@
-import Foundation
-
 /// RFC 3339 times with optional fractional seconds (to the nanosecond), the JSON time format.
 public enum RFC3339 {
     /// Parses `2026-01-01T00:00:00Z` or `2026-01-01T00:00:00.123456789+02:00` into ns since the epoch.
@@ -60,9 +58,14 @@ public enum RFC3339 {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = Self.civil(fromDays: Int(days))
-        var text = String(format: "%04d-%02d-%02dT%02d:%02d:%02d", year, month, day, Int(secondOfDay / 3600), Int(secondOfDay % 3600 / 60), Int(secondOfDay % 60))
+        func pad(_ value: Int, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        var text = "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(Int(secondOfDay / 3600), 2)):"
+            + "\(pad(Int(secondOfDay % 3600 / 60), 2)):\(pad(Int(secondOfDay % 60), 2))"
         if fraction > 0 {
-            var digits = String(format: "%09lld", fraction)
+            var digits = pad(Int(fraction), 9)
             while digits.hasSuffix("0") { digits.removeLast() }
             text += "." + digits
         }
