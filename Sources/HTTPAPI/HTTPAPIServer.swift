@@ -2,18 +2,58 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import TimeSeries
+import TwinGuardCore
+import Twins
 
 /// What the HTTP API needs from the rest of the server.
 public struct HTTPAPIDependencies: Sendable {
     /// Whether the server is ready for traffic (store open, listeners bound): drives `/readyz`.
     public var isReady: @Sendable () -> Bool
+    /// Decides who is calling (HTTP Basic, or Influx's `u`/`p`).
+    public var authorizer: any Authorizer
+    public var registry: TwinRegistry
+    public var ingestor: TelemetryIngestor
+    public var timeSeries: TimeSeriesStore
+    /// The Prometheus exposition text for `/metrics`.
+    public var metrics: @Sendable () -> String
 
-    public init(isReady: @escaping @Sendable () -> Bool) {
+    public init(
+        isReady: @escaping @Sendable () -> Bool, authorizer: any Authorizer, registry: TwinRegistry, ingestor: TelemetryIngestor,
+        timeSeries: TimeSeriesStore, metrics: @escaping @Sendable () -> String
+    ) {
         self.isReady = isReady
+        self.authorizer = authorizer
+        self.registry = registry
+        self.ingestor = ingestor
+        self.timeSeries = timeSeries
+        self.metrics = metrics
+    }
+
+    /// An InfluxQL executor that shows `principal` only its own tenant.
+    func influxExecutor(_ principal: Principal) -> InfluxQLExecutor {
+        let registry = self.registry
+        return InfluxQLExecutor(store: self.timeSeries) {
+            registry.tenants().map(\.id).filter { principal.role >= .admin || $0 == principal.tenant }.map(\.rawValue)
+        }
+    }
+
+    /// The newest value of every telemetry field of a twin.
+    func lastTelemetry(_ twin: Twin) -> [String: TelemetrySample] {
+        var result: [String: (Int64, FieldValue)] = [:]
+        for series in self.timeSeries.allSeries(tenant: twin.tenant) where series.key.tag("twin") == twin.id {
+            for column in series.columns {
+                guard let last = self.timeSeries.last(column: column.id) else { continue }
+                if let known = result[column.field], known.0 > last.timestamp { continue }
+                result[column.field] = (last.timestamp, last.value)
+            }
+        }
+        return result.mapValues { TelemetrySample(time: $0.0, value: $0.1) }
     }
 }
 
-/// Builds the HTTP API application: health probes now, the REST API as later issues add it.
+/// Builds the HTTP API application: health probes, twins, models, telemetry, the Influx-compatible
+/// endpoints and metrics.
 public enum HTTPAPIServer {
     /// Creates the Hummingbird application.
     /// - Parameters:
@@ -27,8 +67,21 @@ public enum HTTPAPIServer {
         host: String, port: Int, group: any EventLoopGroup, dependencies: HTTPAPIDependencies, logger: Logger,
         onListening: @escaping @Sendable (Int) -> Void
     ) -> some ApplicationProtocol {
-        let router = Router()
+        let router = Self.makeRouter(dependencies)
+        return Application(
+            router: router,
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "TwinGuard"),
+            onServerRunning: { channel in onListening(channel.localAddress?.port ?? port) },
+            eventLoopGroupProvider: .shared(group),
+            logger: logger)
+    }
+
+    /// The router with every route (public for tests that drive it without a socket).
+    public static func makeRouter(_ dependencies: HTTPAPIDependencies) -> Router<APIRequestContext> {
+        let router = Router(context: APIRequestContext.self)
         router.add(middleware: ProblemDetailsMiddleware())
+        router.add(middleware: AuthenticationMiddleware(
+            authorizer: dependencies.authorizer, publicPaths: ["/healthz", "/readyz", "/ping", "/openapi.json", "/metrics"]))
         router.get("healthz") { _, _ -> Response in
             Self.json(.ok, ["status": "ok"])
         }
@@ -37,12 +90,16 @@ public enum HTTPAPIServer {
                 ? Self.json(.ok, ["status": "ready"])
                 : Self.json(.serviceUnavailable, ["status": "starting"])
         }
-        return Application(
-            router: router,
-            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "TwinGuard"),
-            onServerRunning: { channel in onListening(channel.localAddress?.port ?? port) },
-            eventLoopGroupProvider: .shared(group),
-            logger: logger)
+        router.get("metrics") { _, _ -> Response in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: dependencies.metrics())))
+        }
+        InfluxRoutes(dependencies: dependencies).register(on: router)
+        ModelRoutes(dependencies: dependencies).register(on: router)
+        TwinRoutes(dependencies: dependencies).register(on: router)
+        TelemetryRoutes(dependencies: dependencies).register(on: router)
+        return router
     }
 
     private static func json(_ status: HTTPResponse.Status, _ object: [String: String]) -> Response {

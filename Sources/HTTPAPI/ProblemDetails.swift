@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import Twins
 
 /// An RFC 9457 problem details body (`application/problem+json`) with TwinGuard's stable `code`.
 public struct ProblemDetails: Codable, Sendable, Error, HTTPResponseError {
@@ -11,6 +12,14 @@ public struct ProblemDetails: Codable, Sendable, Error, HTTPResponseError {
     public var detail: String
     /// A stable machine-readable code, e.g. `not_found`.
     public var code: String
+    /// Every problem found, when there are several (each with where and what was expected).
+    public var errors: [Issue]?
+
+    /// One of several problems in a request.
+    public struct Issue: Codable, Sendable {
+        public var path: String
+        public var message: String
+    }
 
     public init(status: HTTPResponse.Status, code: String, detail: String) {
         self.type = "https://twinguard.dev/problems/\(code)"
@@ -21,7 +30,7 @@ public struct ProblemDetails: Codable, Sendable, Error, HTTPResponseError {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case type, title, detail, code
+        case type, title, detail, code, errors
         case statusCode = "status"
     }
 
@@ -47,6 +56,8 @@ struct ProblemDetailsMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let problem as ProblemDetails {
             throw problem
+        } catch let error as TwinError {
+            throw error.problem
         } catch let error as HTTPError {
             let code = error.status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_")
             let detail =

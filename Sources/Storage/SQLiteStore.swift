@@ -40,3 +40,16 @@ public final class SQLiteStore: Sendable {
         }
     }
 }
+
+extension SQLiteStore {
+    /// Checkpoints SQLite's own WAL into the database file and closes it (at shutdown), so that a stopped
+    /// server leaves one compact file.
+    public func close() throws {
+        do {
+            try self.database.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+            if let pool = self.database as? DatabasePool { try pool.close() }
+        } catch {
+            throw StorageError.writeFailed("the final checkpoint", error)
+        }
+    }
+}

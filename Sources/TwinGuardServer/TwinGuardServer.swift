@@ -2,11 +2,14 @@ import HTTPAPI
 import Hummingbird
 import Logging
 import MQTT
+import MQTTCodec
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import Storage
+import TimeSeries
 import TwinGuardCore
+import Twins
 import UnixSignals
 
 /// The composition root: picks implementations for the Core protocols, wires the modules and returns
@@ -18,6 +21,8 @@ public struct TwinGuardServer: Sendable {
     public let configuration: ServerConfiguration
     public let broker: Broker
     public let store: SQLiteStore
+    public let timeSeries: TimeSeriesStore
+    public let registry: TwinRegistry
     /// The broker's listeners, to read the ports they bound.
     public let mqttServer: MQTTServer
     /// The plain MQTT listener once bound (``run(extraServices:)`` binds before any service starts).
@@ -51,6 +56,18 @@ public struct TwinGuardServer: Sendable {
         logger.info(
             "broker state restored",
             metadata: ["retained.count": "\(snapshot.retained.count)", "sessions.count": "\(snapshot.sessions.count)"])
+        var telemetryLogger = logger
+        telemetryLogger[metadataKey: "component"] = "telemetry"
+        var options = TimeSeriesStore.Options(directory: configuration.telemetryPath)
+        if configuration.retentionSeconds > 0 { options.defaultRetention = .seconds(configuration.retentionSeconds) }
+        let timeSeries = try TimeSeriesStore(options: options, logger: telemetryLogger)
+        let channel = DeviceChannel { tenant, topic, payload, retain in
+            broker.publishInternal(topic: topic, payload: payload, qos: .atLeastOnce, retain: retain, tenant: tenant)
+        }
+        let registry = try await TwinRegistry.load(store: store, timeSeries: timeSeries, deviceChannel: channel, logger: telemetryLogger)
+        let ingestor = TelemetryIngestor(registry: registry, timeSeries: timeSeries)
+        broker.setDeviceMessageHandler(DeviceTopics(ingestor: ingestor, registry: registry))
+        let metrics = MetricsExposition(broker: broker, ingestor: ingestor, timeSeries: timeSeries)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.resolvedEventLoopThreads)
         let listeners = Self.listeners(configuration)
@@ -58,7 +75,11 @@ public struct TwinGuardServer: Sendable {
             broker: broker, listeners: listeners, group: group,
             onBound: { announcer.announce($0.name, host: $0.host, port: $0.port) })
         let expectedListeners = listeners.count
+        // Services stop in reverse order: telemetry, first in the list, is saved after the listeners closed.
         var services: [any Service] = [
+            TelemetryService(
+                timeSeries: timeSeries, registry: registry, checkpointInterval: .seconds(configuration.checkpointIntervalSeconds),
+                checkpointPoints: 2_000_000, logger: telemetryLogger),
             BrokerPersistenceService(
                 broker: broker, store: store, interval: .seconds(configuration.persistIntervalSeconds), logger: logger),
             mqttServer,
@@ -70,13 +91,16 @@ public struct TwinGuardServer: Sendable {
             let host = configuration.bind
             let app = HTTPAPIServer.makeApplication(
                 host: host, port: httpPort, group: group,
-                dependencies: HTTPAPIDependencies(isReady: { mqttServer.boundListeners.count == expectedListeners }),
+                dependencies: HTTPAPIDependencies(
+                    isReady: { mqttServer.boundListeners.count == expectedListeners }, authorizer: authorizer, registry: registry,
+                    ingestor: ingestor, timeSeries: timeSeries, metrics: { metrics.render() }),
                 logger: httpLogger,
                 onListening: { announcer.announce("http", host: host, port: $0) })
             services.append(app)
         }
         return TwinGuardServer(
-            configuration: configuration, broker: broker, store: store, mqttServer: mqttServer, eventLoops: group,
+            configuration: configuration, broker: broker, store: store, timeSeries: timeSeries, registry: registry,
+            mqttServer: mqttServer, eventLoops: group,
             services: services, logger: logger)
     }
 
@@ -118,5 +142,10 @@ public struct TwinGuardServer: Sendable {
             tasks.cancelAll()
         }
         try await self.eventLoops.shutdownGracefully()
+        do {
+            try self.store.close()
+        } catch {
+            self.logger.warning("database not closed cleanly", metadata: ["error": "\(error)"])
+        }
     }
 }

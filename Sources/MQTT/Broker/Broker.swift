@@ -21,6 +21,14 @@ public final class Broker: Sendable {
     private let openConnections = Atomic<Int>(0)
     /// Sessions that have a row in the store, so that sessions never stored cost no store work.
     let storedSessions = Mutex<Set<SessionKey>>([])
+    private let deviceMessageHandler = Mutex<(any DeviceMessageHandler)?>(nil)
+
+    /// The platform's consumer of device messages (telemetry, reported state); set before listeners open.
+    public func setDeviceMessageHandler(_ handler: any DeviceMessageHandler) {
+        self.deviceMessageHandler.withLock { $0 = handler }
+    }
+
+    var deviceMessages: (any DeviceMessageHandler)? { self.deviceMessageHandler.withLock { $0 } }
 
     /// Creates a broker.
     /// - Parameters:
@@ -252,6 +260,14 @@ public final class Broker: Sendable {
     /// Whether `topic` is one of the broker's own `$SYS` statistics topics.
     static func isSystemTopic(_ topic: String) -> Bool {
         topic == "$SYS" || topic.hasPrefix("$SYS/")
+    }
+
+    /// Publishes a server-originated message to devices (desired state, commands) in `tenant`.
+    public func publishInternal(topic: String, payload: [UInt8], qos: QoS, retain: Bool, tenant: TenantID) {
+        let message = BrokerMessage(
+            topic: topic, payload: ByteBuffer(bytes: payload), qos: qos, retain: retain,
+            properties: Properties(), expiresAt: nil, publisher: nil)
+        self.publish(message, in: self.space(for: tenant), now: WallClock.nowNanoseconds())
     }
 
     /// Publishes a broker-generated message (such as `$SYS` statistics) in `tenant`.

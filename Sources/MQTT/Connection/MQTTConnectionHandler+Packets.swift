@@ -72,20 +72,70 @@ extension MQTTConnectionHandler {
         }
         let now = WallClock.nowNanoseconds()
         let message = BrokerMessage(publish: publish, topic: topic, publisher: ObjectIdentifier(client.session), now: now)
+        let consumer = self.broker.deviceMessages.flatMap { $0.handles(topic: topic) ? $0 : nil }
         switch publish.qos {
         case .atMostOnce:
             self.broker.publish(message, in: client.session.space, now: now)
+            consumer?.handle(topic: topic, payload: Array(publish.payload.readableBytesView), principal: client.principal) { _ in }
         case .atLeastOnce:
             let delivered = self.broker.publish(message, in: client.session.space, now: now)
-            client.writer.send(.publishAck(PublishAckPacket(kind: .puback, packetID: publish.packetID ?? 0, reasonCode: Self.routedReason(delivered, client))))
+            let ack = PublishAckPacket(kind: .puback, packetID: publish.packetID ?? 0, reasonCode: Self.routedReason(delivered, client))
+            if let consumer {
+                self.acknowledge(afterStoring: publish, topic: topic, ack: ack, consumer: consumer, client: client, context: context)
+            } else {
+                self.acknowledge(ack, client: client)
+            }
         case .exactlyOnce:
             let id = publish.packetID ?? 0
             var delivered = 1
             // §4.3.3: route only the first time this packet id arrives; a resend is only acknowledged.
-            if client.session.receiveQoS2(id) {
+            let first = client.session.receiveQoS2(id)
+            if first {
                 delivered = self.broker.publish(message, in: client.session.space, now: now)
             }
-            client.writer.send(.publishAck(PublishAckPacket(kind: .pubrec, packetID: id, reasonCode: Self.routedReason(delivered, client))))
+            let ack = PublishAckPacket(kind: .pubrec, packetID: id, reasonCode: Self.routedReason(delivered, client))
+            if first, let consumer {
+                self.acknowledge(afterStoring: publish, topic: topic, ack: ack, consumer: consumer, client: client, context: context)
+            } else {
+                self.acknowledge(ack, client: client)
+            }
+        }
+    }
+
+    /// Sends an acknowledgement now, or after the ones still waiting for storage.
+    private func acknowledge(_ ack: PublishAckPacket, client: ConnectedClient) {
+        for packet in self.acknowledgements.ready(ack) { client.writer.send(.publishAck(packet)) }
+    }
+
+    /// Hands the message to the platform and acknowledges once it is stored (or with the refusal).
+    private func acknowledge(
+        afterStoring publish: PublishPacket, topic: String, ack: PublishAckPacket, consumer: any DeviceMessageHandler,
+        client: ConnectedClient, context: ChannelHandlerContext
+    ) {
+        let token = self.acknowledgements.reserve()
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let writer = client.writer
+        let eventLoop = context.eventLoop
+        let problemInformation = client.sendsProblemInformation
+        let hasProperties = client.version.hasProperties
+        consumer.handle(topic: topic, payload: Array(publish.payload.readableBytesView), principal: client.principal) { outcome in
+            var packet = ack
+            if case .refused(let refusal, let reason) = outcome, hasProperties {
+                packet.reasonCode = Self.reasonCode(refusal)
+                if problemInformation { packet.properties.reasonString = reason }
+            }
+            eventLoop.execute {
+                for ready in handler.value.acknowledgements.complete(token, with: packet) { writer.send(.publishAck(ready)) }
+            }
+        }
+    }
+
+    private static func reasonCode(_ refusal: DeviceMessageRefusal) -> ReasonCode {
+        switch refusal {
+        case .notAuthorized: .notAuthorized
+        case .payloadFormatInvalid: .payloadFormatInvalid
+        case .quotaExceeded: .quotaExceeded
+        case .unavailable: .implementationSpecificError
         }
     }
 
@@ -109,7 +159,7 @@ extension MQTTConnectionHandler {
         var properties = Properties()
         if client.sendsProblemInformation { properties.reasonString = message }
         let kind: PublishAckPacket.Kind = publish.qos == .atLeastOnce ? .puback : .pubrec
-        client.writer.send(.publishAck(PublishAckPacket(kind: kind, packetID: id, reasonCode: reason, properties: properties)))
+        self.acknowledge(PublishAckPacket(kind: kind, packetID: id, reasonCode: reason, properties: properties), client: client)
     }
 
     /// Ignores everything the client sends from now on; the connection is closing.

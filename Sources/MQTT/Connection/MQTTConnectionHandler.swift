@@ -24,6 +24,8 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
     private var keepAliveMonitor: KeepAliveMonitor?
     /// The client id once CONNECT named or assigned one, for log metadata.
     var clientID: String?
+    /// Acknowledgements in PUBLISH order while some wait for storage.
+    var acknowledgements = AcknowledgementQueue()
 
     /// The broker's logger with this connection's metadata, built only when something is logged
     /// (a logger stored per connection would cost memory on every idle connection).

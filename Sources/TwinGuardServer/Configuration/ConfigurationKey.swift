@@ -113,6 +113,8 @@ extension ConfigurationKey {
         .integer("limits.receive_maximum", \.limits.receiveMaximum, 1...65_535),
         .seconds("broker.persist_interval", \.persistIntervalSeconds),
         .seconds("broker.sys_interval", \.sysIntervalSeconds),
+        .seconds("telemetry.checkpoint_interval", \.checkpointIntervalSeconds),
+        .seconds("telemetry.retention", \.retentionSeconds),
     ]
 
     static func named(_ name: String) -> ConfigurationKey? {

@@ -43,8 +43,15 @@ public struct ServerConfiguration: Sendable {
     /// Seconds between `$SYS` statistics updates.
     public var sysIntervalSeconds = 10.0
 
+    /// Seconds between checkpoints of the telemetry WAL into chunk files.
+    public var checkpointIntervalSeconds = 60.0
+    /// Seconds telemetry is kept; 0 keeps it forever.
+    public var retentionSeconds = 0.0
+
     public init() {}
 
     /// Where the SQLite database lives.
     public var databasePath: String { self.dataDir + "/twinguard.sqlite" }
+    /// Where the telemetry store lives (WAL, chunks, catalog).
+    public var telemetryPath: String { self.dataDir + "/telemetry" }
 }

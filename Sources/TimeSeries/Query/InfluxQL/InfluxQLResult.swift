@@ -32,6 +32,12 @@ public struct InfluxStatementResult: Sendable, Equatable {
     public var statementID: Int
     public var series: [InfluxSeries] = []
     public var error: String?
+
+    public init(statementID: Int, series: [InfluxSeries] = [], error: String? = nil) {
+        self.statementID = statementID
+        self.series = series
+        self.error = error
+    }
 }
 
 /// Writes results as InfluxDB 1.x does (`{"results":[{"statement_id":0,"series":[…]}]}`).

@@ -1,0 +1,22 @@
+import Hummingbird
+import TwinGuardCore
+
+/// The request context of every route: Hummingbird's core storage and who is calling.
+public struct APIRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// Set by ``AuthenticationMiddleware`` before any protected route runs.
+    public var principal: Principal?
+
+    public init(source: Source) {
+        self.coreContext = .init(source: source)
+        self.principal = nil
+    }
+
+    /// The caller; routes behind the authentication middleware always have one.
+    func requirePrincipal() throws -> Principal {
+        guard let principal = self.principal else {
+            throw ProblemDetails(status: .unauthorized, code: "unauthenticated", detail: "Sign in first.")
+        }
+        return principal
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import TwinGuardCore
+import Twins
+
+/// `/api/v1/models`: upload, list, read and delete twin models.
+struct ModelRoutes {
+    let dependencies: HTTPAPIDependencies
+
+    func register(on router: Router<APIRequestContext>) {
+        let models = router.group("api/v1/models")
+        models.get { request, context in
+            let principal = try context.requirePrincipal()
+            let all = self.dependencies.registry.models(tenant: principal.tenant)
+            let page = Pagination(request)
+            let items = Array(all.filter { page.cursor == nil || $0.id > page.cursor! }.prefix(page.limit))
+            let next = items.count == page.limit && all.last?.id != items.last?.id ? items.last?.id : nil
+            return try HTTPJSON.encode(.ok, Page(items: items, next: next))
+        }
+        models.post { request, context in
+            let principal = try context.requirePrincipal()
+            try Permissions.requireOperator(principal)
+            let body = try await HTTPJSON.body(request, limit: 1_048_576)
+            let (model, created) = try await self.dependencies.registry.addModel(Data(body), tenant: principal.tenant)
+            context.logger.info("model uploaded", metadata: ["model.id": "\(model.id)", "created": "\(created)"])
+            return try HTTPJSON.encode(created ? .created : .ok, model, headers: [.location: "/api/v1/models/\(Self.encode(model.id))"])
+        }
+        models.get(":id") { _, context in
+            let principal = try context.requirePrincipal()
+            return try HTTPJSON.encode(.ok, try self.dependencies.registry.model(try Self.id(context), tenant: principal.tenant))
+        }
+        models.delete(":id") { _, context in
+            let principal = try context.requirePrincipal()
+            try Permissions.requireOperator(principal)
+            try await self.dependencies.registry.deleteModel(try Self.id(context), tenant: principal.tenant)
+            return Response(status: .noContent)
+        }
+    }
+
+    static func id(_ context: APIRequestContext) throws -> String {
+        let raw = try context.parameters.require("id")
+        return raw.removingPercentEncoding ?? raw
+    }
+
+    static func encode(_ id: String) -> String {
+        id.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~:"))) ?? id
+    }
+}
+
+/// A page of a list, with the cursor of the next page.
+struct Page<Item: Encodable>: Encodable {
+    var items: [Item]
+    var next: String?
+}
+
+/// `?cursor=…&limit=…` of list routes.
+struct Pagination {
+    var cursor: String?
+    var limit: Int
+
+    init(_ request: Request) {
+        self.cursor = request.uri.queryParameters.get("cursor")
+        self.limit = min(max(request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 100, 1), 1000)
+    }
+}
+
+/// Role checks shared by routes.
+enum Permissions {
+    static func requireOperator(_ principal: Principal) throws {
+        guard principal.role >= .operator else {
+            throw ProblemDetails(status: .forbidden, code: "forbidden", detail: "Role '\(principal.role.rawValue)' may not change models or twins.")
+        }
+    }
+}

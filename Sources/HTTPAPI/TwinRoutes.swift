@@ -1,0 +1,129 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import TimeSeries
+import TwinGuardCore
+import Twins
+
+/// `/api/v1/twins`: CRUD with ETag/If-Match, desired and reported state.
+struct TwinRoutes {
+    let dependencies: HTTPAPIDependencies
+
+    func register(on router: Router<APIRequestContext>) {
+        let twins = router.group("api/v1/twins")
+        twins.get { request, context in
+            let principal = try context.requirePrincipal()
+            let page = Pagination(request)
+            let (items, next) = self.dependencies.registry.listTwins(tenant: principal.tenant, after: page.cursor, limit: page.limit)
+            return try HTTPJSON.encode(.ok, Page(items: items.map { self.document($0) }, next: next))
+        }
+        twins.post { request, context in
+            let principal = try context.requirePrincipal()
+            try Permissions.requireOperator(principal)
+            let draft = try HTTPJSON.decode(TwinDraft.self, from: try await HTTPJSON.body(request, limit: 1_048_576), what: "twin")
+            let twin = try await self.dependencies.registry.createTwin(draft, tenant: principal.tenant)
+            return try self.respond(.created, twin, extra: [.location: "/api/v1/twins/\(twin.id)"])
+        }
+        twins.get(":id") { _, context in
+            let principal = try context.requirePrincipal()
+            return try self.respond(.ok, try self.dependencies.registry.twin(try context.parameters.require("id"), tenant: principal.tenant))
+        }
+        twins.patch(":id") { request, context in
+            let principal = try context.requirePrincipal()
+            try Permissions.requireOperator(principal)
+            let patch = try HTTPJSON.decode(TwinPatch.self, from: try await HTTPJSON.body(request, limit: 1_048_576), what: "twin change")
+            let twin = try await self.dependencies.registry.updateTwin(
+                try context.parameters.require("id"), tenant: principal.tenant, patch: patch, ifMatch: request.headers[.ifMatch])
+            return try self.respond(.ok, twin)
+        }
+        twins.delete(":id") { request, context in
+            let principal = try context.requirePrincipal()
+            try Permissions.requireOperator(principal)
+            try await self.dependencies.registry.deleteTwin(try context.parameters.require("id"), tenant: principal.tenant, ifMatch: request.headers[.ifMatch])
+            return Response(status: .noContent)
+        }
+        twins.patch(":id/desired") { request, context in
+            let principal = try context.requirePrincipal()
+            try Permissions.requireOperator(principal)
+            let values = try HTTPJSON.decode([String: JSONValue].self, from: try await HTTPJSON.body(request, limit: 1_048_576), what: "desired state")
+            let twin = try await self.dependencies.registry.setDesired(
+                try context.parameters.require("id"), tenant: principal.tenant, values: values, ifMatch: request.headers[.ifMatch])
+            return try self.respond(.ok, twin)
+        }
+        twins.patch(":id/reported") { request, context in
+            let principal = try context.requirePrincipal()
+            let values = try HTTPJSON.decode([String: JSONValue].self, from: try await HTTPJSON.body(request, limit: 1_048_576), what: "reported state")
+            let twin = try await self.dependencies.registry.report(try context.parameters.require("id"), tenant: principal.tenant, values: values)
+            return try self.respond(.ok, twin)
+        }
+    }
+
+    private func respond(_ status: HTTPResponse.Status, _ twin: Twin, extra: HTTPFields = [:]) throws -> Response {
+        var headers = extra
+        headers[.eTag] = "\"\(twin.version)\""
+        return try HTTPJSON.encode(status, self.document(twin), headers: headers)
+    }
+
+    /// The JSON form of a twin: its document plus the delta, presence and the last telemetry values.
+    func document(_ twin: Twin) -> TwinDocument {
+        TwinDocument(twin: twin, telemetry: self.dependencies.lastTelemetry(twin))
+    }
+}
+
+/// A twin as the API shows it.
+struct TwinDocument: Encodable {
+    var twin: Twin
+    var telemetry: [String: TelemetrySample]
+
+    enum CodingKeys: String, CodingKey {
+        case id, model, tags, reported, desired, delta, relationships, learnedFields, version, etag, createdAt, updatedAt, lastSeen, telemetry
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.twin.id, forKey: .id)
+        try container.encodeIfPresent(self.twin.model, forKey: .model)
+        try container.encode(self.twin.tags, forKey: .tags)
+        try container.encode(self.twin.reported.mapValues(PropertyDocument.init), forKey: .reported)
+        try container.encode(self.twin.desired.mapValues(PropertyDocument.init), forKey: .desired)
+        try container.encode(TwinRegistry.delta(of: self.twin), forKey: .delta)
+        try container.encode(self.twin.relationships, forKey: .relationships)
+        if self.twin.model == nil { try container.encode(self.twin.learnedFields.mapValues(\.description), forKey: .learnedFields) }
+        try container.encode(self.twin.version, forKey: .version)
+        try container.encode("\"\(self.twin.version)\"", forKey: .etag)
+        try container.encode(RFC3339.format(self.twin.createdAt), forKey: .createdAt)
+        try container.encode(RFC3339.format(self.twin.updatedAt), forKey: .updatedAt)
+        try container.encodeIfPresent(self.twin.lastSeen.map(RFC3339.format), forKey: .lastSeen)
+        try container.encode(self.telemetry, forKey: .telemetry)
+    }
+}
+
+/// A property value with its version and time.
+struct PropertyDocument: Encodable {
+    var value: JSONValue
+    var version: Int64
+    var updatedAt: String
+
+    init(_ state: PropertyState) {
+        self.value = state.value
+        self.version = state.version
+        self.updatedAt = RFC3339.format(state.updatedAt)
+    }
+}
+
+/// The latest value of a telemetry field.
+public struct TelemetrySample: Encodable, Sendable {
+    public var time: String
+    public var value: JSONValue
+
+    public init(time: Int64, value: FieldValue) {
+        self.time = RFC3339.format(time)
+        switch value {
+        case .double(let number): self.value = .number(number)
+        case .integer(let number): self.value = .number(Double(number))
+        case .boolean(let flag): self.value = .bool(flag)
+        case .string(let text): self.value = .string(text)
+        }
+    }
+}

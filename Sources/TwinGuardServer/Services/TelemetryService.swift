@@ -1,0 +1,56 @@
+import Logging
+import ServiceLifecycle
+import TimeSeries
+import Twins
+
+/// Keeps the telemetry store and twin registry on disk: saves new twins every second, checkpoints the
+/// WAL into chunk files at an interval (or sooner when much was written), and at shutdown, after the
+/// listeners stopped, seals the heads, checkpoints, compacts and saves last-seen times.
+struct TelemetryService: Service {
+    let timeSeries: TimeSeriesStore
+    let registry: TwinRegistry
+    let checkpointInterval: Duration
+    /// Checkpoint early once this many points arrived since the last one (bounds replay time and memory).
+    let checkpointPoints: Int
+    let logger: Logger
+
+    func run() async throws {
+        var sinceCheckpoint = Duration.zero
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await cancelWhenGracefulShutdown {
+                try await Task.sleep(for: .seconds(1))
+            }
+            sinceCheckpoint += .seconds(1)
+            await self.saveTwins()
+            if sinceCheckpoint >= self.checkpointInterval || self.timeSeries.pointsSinceCheckpoint >= self.checkpointPoints {
+                sinceCheckpoint = .zero
+                do {
+                    try await self.timeSeries.checkpoint()
+                } catch {
+                    self.logger.error("telemetry checkpoint failed", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        let started = ContinuousClock.now
+        do {
+            try await self.registry.flushAll()
+        } catch {
+            self.logger.error("cannot save twins", metadata: ["error": "\(error)"])
+        }
+        do {
+            try await self.timeSeries.close()
+            self.logger.info(
+                "telemetry saved", metadata: ["duration": "\(started.duration(to: .now))", "bytes": "\(self.timeSeries.storedBytes)"])
+        } catch {
+            self.logger.error("telemetry could not be saved cleanly; the WAL will be replayed at the next start", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func saveTwins() async {
+        do {
+            try await self.registry.flush()
+        } catch {
+            self.logger.error("cannot save twins", metadata: ["error": "\(error)"])
+        }
+    }
+}
