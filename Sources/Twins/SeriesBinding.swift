@@ -9,7 +9,39 @@ struct SeriesBinding: Sendable {
 
     let twinID: String
     let series: SeriesID
-    let telemetry: [String: TelemetryDefinition]?
+    /// Whether the rules come from a model (fixed) or were learned (an open model grows them).
+    let fromModel: Bool
+    /// The known fields in the order points usually carry them, so a check is a positional compare.
+    var rules: [FieldRule]
+    /// The key of this binding in the tenant's cache.
+    let cacheKey: String
+
+    /// What a field must be.
+    struct FieldRule: Sendable {
+        var name: String
+        var type: FieldType
+        var range: ExpectedRange?
+    }
+
+    /// The rule for `name`, trying position `hint` first.
+    @inline(__always) func rule(_ name: String, hint: Int) -> FieldRule? {
+        if hint < self.rules.count, self.rules[hint].name == name { return self.rules[hint] }
+        return self.rules.first { $0.name == name }
+    }
+
+    static func rules(from telemetry: [TelemetryDefinition]) -> [FieldRule] {
+        telemetry.compactMap { definition in
+            let type: FieldType? =
+                switch definition.schema {
+                case .double: .double
+                case .integer: .integer
+                case .boolean: .boolean
+                case .string, .enum: .string
+                case .object: nil
+                }
+            return type.map { FieldRule(name: definition.name, type: $0, range: definition.expectedRange) }
+        }
+    }
 
     /// A twin id for a line-protocol series without a `twin` tag: measurement and tag values joined by
     /// dots, characters outside the id alphabet replaced by `_`, long ids shortened with a hash.

@@ -96,8 +96,14 @@ extension TelemetryIngestor {
         } catch {
             return .failure(BindingFailure(reason: error.message))
         }
-        let telemetry = twin.model.map { TwinRegistry.flatten($0, in: tenantState.models).telemetryByName }
-        let binding = SeriesBinding(twinID: twinID, series: series, telemetry: telemetry)
+        let binding: SeriesBinding
+        if let model = twin.model {
+            let telemetry = TwinRegistry.flatten(model, in: tenantState.models).telemetry
+            binding = SeriesBinding(twinID: twinID, series: series, fromModel: true, rules: SeriesBinding.rules(from: telemetry), cacheKey: cacheKey)
+        } else {
+            let learned = twin.learnedFields.sorted { $0.key < $1.key }.map { SeriesBinding.FieldRule(name: $0.key, type: $0.value) }
+            binding = SeriesBinding(twinID: twinID, series: series, fromModel: false, rules: learned, cacheKey: cacheKey)
+        }
         tenantState.bindings[cacheKey] = binding
         state.tenants[tenant] = tenantState
         return .success(binding)
@@ -109,43 +115,51 @@ extension TelemetryIngestor {
         _ fields: inout [(String, FieldValue)], binding: SeriesBinding, tenant: TenantID, at point: PendingPoint,
         state: inout TwinRegistry.State, report: inout IngestReport
     ) -> String? {
-        if let telemetry = binding.telemetry {
-            for index in fields.indices {
-                let (name, value) = fields[index]
-                guard let definition = telemetry[name] else {
-                    return "unknown field '\(name)': the model of twin '\(binding.twinID)' declares \(telemetry.keys.sorted().joined(separator: ", "))"
+        var learned: [SeriesBinding.FieldRule] = []
+        for index in fields.indices {
+            let (name, value) = fields[index]
+            guard let rule = binding.rule(name, hint: index) else {
+                if binding.fromModel {
+                    return "unknown field '\(name)': the model of twin '\(binding.twinID)' declares \(binding.rules.map(\.name).sorted().joined(separator: ", "))"
                 }
-                switch (definition.schema, value) {
-                case (.double, .double), (.integer, .integer), (.boolean, .boolean), (.string, .string):
-                    break
-                case (.double, .integer(let number)):
-                    fields[index].1 = .double(Double(number))
-                case (.integer, .double(let number)) where number == number.rounded() && abs(number) < 9e18:
-                    fields[index].1 = .integer(Int64(number))
-                default:
-                    return "field '\(name)' must be \(definition.schema.rawValue), got \(value.type)"
-                }
-                if let range = definition.expectedRange, let number = fields[index].1.numeric, !range.contains(number) {
-                    report.flagged.append(.init(path: point.location, message: "field '\(name)' = \(number) is outside the expected range [\(range.min.map { "\($0)" } ?? "-inf"), \(range.max.map { "\($0)" } ?? "inf")]"))
-                }
+                learned.append(SeriesBinding.FieldRule(name: name, type: value.type))
+                continue
             }
-            return nil
-        }
-        // Open model: the first type of each field sticks (numbers may be integer or double).
-        let key = TwinRegistry.TwinKey(tenant: tenant, id: binding.twinID)
-        var learned: [(String, FieldType)] = []
-        let known = state.tenants[tenant]!.twins[binding.twinID]?.learnedFields ?? [:]
-        for (name, value) in fields {
-            if let type = known[name] {
-                let compatible = type == value.type || (type == .double && value.type == .integer)
-                if !compatible { return "field '\(name)' of twin '\(binding.twinID)' is \(type), got \(value.type)" }
-            } else {
-                learned.append((name, value.type))
+            switch (rule.type, value) {
+            case (.double, .double), (.integer, .integer), (.boolean, .boolean), (.string, .string):
+                break
+            case (.double, .integer(let number)):
+                if binding.fromModel { fields[index].1 = .double(Double(number)) }
+            case (.integer, .double(let number)) where binding.fromModel && number == number.rounded() && abs(number) < 9e18:
+                fields[index].1 = .integer(Int64(number))
+            default:
+                return binding.fromModel
+                    ? "field '\(name)' must be \(rule.type), got \(value.type)"
+                    : "field '\(name)' of twin '\(binding.twinID)' is \(rule.type), got \(value.type)"
+            }
+            if let range = rule.range, let number = fields[index].1.numeric, !range.contains(number) {
+                report.flagged.append(.init(
+                    path: point.location,
+                    message: "field '\(name)' = \(number) is outside the expected range [\(range.min.map { "\($0)" } ?? "-inf"), \(range.max.map { "\($0)" } ?? "inf")]"))
             }
         }
         if !learned.isEmpty {
-            for (name, type) in learned { state.tenants[tenant]!.twins[binding.twinID]?.learnedFields[name] = type }
-            state.dirty.insert(key)
+            // An open model learns new fields; the first type sticks, also across the twin's other series.
+            let known = state.tenants[tenant]!.twins[binding.twinID]?.learnedFields ?? [:]
+            for (position, rule) in learned.enumerated() {
+                guard let type = known[rule.name] else { continue }
+                guard type == rule.type || (type == .double && rule.type == .integer) else {
+                    return "field '\(rule.name)' of twin '\(binding.twinID)' is \(type), got \(rule.type)"
+                }
+                learned[position].type = type
+            }
+            var updated = binding
+            for rule in learned where updated.rules.allSatisfy({ $0.name != rule.name }) {
+                updated.rules.append(rule)
+                state.tenants[tenant]!.twins[binding.twinID]?.learnedFields[rule.name] = rule.type
+            }
+            state.tenants[tenant]!.bindings[binding.cacheKey] = updated
+            state.dirty.insert(TwinRegistry.TwinKey(tenant: tenant, id: binding.twinID))
         }
         return nil
     }

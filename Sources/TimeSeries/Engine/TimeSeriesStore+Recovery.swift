@@ -85,15 +85,19 @@ extension TimeSeriesStore {
             // Ids are dense; a gap means a lost definition: keep the slot with an unusable key.
             let placeholder = SeriesKey(tenant: TenantID(unchecked: ""), measurement: "", tags: [])
             state.series.append(SeriesInfo(id: SeriesID(state.series.count), key: placeholder, columns: []))
+            state.seriesColumns.append([])
         }
         state.series.append(SeriesInfo(id: id, key: key, columns: []))
+        state.seriesColumns.append([])
         state.seriesByKey[key] = id
     }
 
     private static func define(_ column: ColumnInfo, series: SeriesID, in state: inout State) {
         guard Int(column.id) >= state.columns.count, Int(series) < state.series.count else { return }
         guard Int(column.id) == state.columns.count else { return }
-        state.columns.append(ColumnState(info: column, series: series))
+        let columnState = ColumnState(info: column, series: series)
+        state.columns.append(columnState)
         state.series[Int(series)].columns.append(column)
+        state.seriesColumns[Int(series)].append(columnState)
     }
 }

@@ -54,6 +54,8 @@ public final class TimeSeriesStore: Sendable {
         var series: [SeriesInfo] = []
         var seriesByKey: [SeriesKey: SeriesID] = [:]
         var columns: [ColumnState] = []
+        /// The column states of each series, by series id (the hot path's view of `series[…].columns`).
+        var seriesColumns: [[ColumnState]] = []
         var files: [ChunkFile] = []
         var nextFileNumber = 1
         var closed = false
@@ -112,6 +114,7 @@ public final class TimeSeriesStore: Sendable {
             guard !state.closed else { throw .closed }
             let id = SeriesID(state.series.count)
             state.series.append(SeriesInfo(id: id, key: key, columns: []))
+            state.seriesColumns.append([])
             state.seriesByKey[key] = id
             _ = self.wal.append(WALRecord.encodeSeries(id: id, key: key))
             return id
@@ -151,8 +154,6 @@ public final class TimeSeriesStore: Sendable {
     /// acknowledging.
     public func append(_ rows: [Row]) -> Receipt {
         var rejected: [(row: Int, error: TimeSeriesError)] = []
-        var payload: [UInt8] = [WALRecord.rows]
-        payload.reserveCapacity(16 + rows.count * 100)
         let threshold = self.options.sealThreshold
         let result = self.state.withLock { state -> (Int, UInt64) in
             guard !state.closed else {
@@ -160,8 +161,7 @@ public final class TimeSeriesStore: Sendable {
                 return (0, 0)
             }
             var accepted = 0
-            var body: [UInt8] = []
-            body.reserveCapacity(rows.count * 100)
+            var body = ByteSink(capacity: rows.count * 100)
             var resolved: [(ColumnState, FieldValue)] = []
             rowLoop: for (index, row) in rows.enumerated() {
                 guard Int(row.series) < state.series.count else {
@@ -169,44 +169,48 @@ public final class TimeSeriesStore: Sendable {
                     continue
                 }
                 resolved.removeAll(keepingCapacity: true)
+                var columns = state.seriesColumns[Int(row.series)]
                 for (position, (field, value)) in row.fields.enumerated() {
-                    let columns = state.series[Int(row.series)].columns
-                    var found: ColumnInfo?
-                    if position < columns.count, columns[position].field == field {
+                    var found: ColumnState?
+                    if position < columns.count, columns[position].info.field == field {
                         found = columns[position]
                     } else {
-                        found = columns.first { $0.field == field }
+                        found = columns.first { $0.info.field == field }
                     }
                     if let column = found {
-                        let compatible = column.type == value.type || (column.type == .double && value.type == .integer)
+                        let type = column.info.type
+                        let compatible = type == value.type || (type == .double && value.type == .integer)
                         guard compatible else {
                             rejected.append(
-                                (index, .fieldTypeConflict(field: field, stored: "\(column.type)", got: "\(value.type)")))
+                                (index, .fieldTypeConflict(field: field, stored: "\(type)", got: "\(value.type)")))
                             continue rowLoop
                         }
-                        resolved.append((state.columns[Int(column.id)], value))
+                        resolved.append((column, value))
                     } else {
                         let info = ColumnInfo(id: ColumnID(state.columns.count), field: field, type: value.type)
                         let column = ColumnState(info: info, series: row.series)
                         state.columns.append(column)
                         state.series[Int(row.series)].columns.append(info)
+                        state.seriesColumns[Int(row.series)].append(column)
+                        columns.append(column)
                         _ = self.wal.append(WALRecord.encodeColumn(info, series: row.series))
                         resolved.append((column, value))
                     }
                 }
-                ByteCoding.appendVarint(UInt64(row.series), to: &body)
-                ByteCoding.appendVarint(ByteCoding.zigzag(row.timestamp), to: &body)
-                ByteCoding.appendVarint(UInt64(resolved.count), to: &body)
+                body.varint(UInt64(row.series))
+                body.varint(ByteCoding.zigzag(row.timestamp))
+                body.varint(UInt64(resolved.count))
                 for (column, value) in resolved {
-                    ByteCoding.appendVarint(UInt64(column.info.id), to: &body)
+                    body.varint(UInt64(column.info.id))
                     WALRecord.appendValue(value, as: column.info.type, to: &body)
                     column.append(row.timestamp, value, sealThreshold: threshold)
                 }
                 accepted += 1
             }
             guard accepted > 0 else { return (0, 0) }
+            var payload: [UInt8] = [WALRecord.rows]
             ByteCoding.appendVarint(UInt64(accepted), to: &payload)
-            payload += body
+            payload += body.bytes()
             state.pointsSinceCheckpoint += accepted
             return (accepted, self.wal.append(payload))
         }

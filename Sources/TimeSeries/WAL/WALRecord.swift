@@ -60,6 +60,18 @@ enum WALRecord {
         }
     }
 
+    /// Appends one value to the hot-path sink, in the same form as ``appendValue(_:as:to:)``.
+    @inline(__always) static func appendValue(_ value: FieldValue, as type: FieldType, to sink: inout ByteSink) {
+        switch (type, value) {
+        case (.double, .double(let number)): sink.fixed64(number.bitPattern)
+        case (.double, .integer(let number)): sink.fixed64(Double(number).bitPattern)
+        case (.integer, .integer(let number)): sink.varint(ByteCoding.zigzag(number))
+        case (.boolean, .boolean(let flag)): sink.byte(flag ? 1 : 0)
+        case (.string, .string(let text)): sink.string(text)
+        default: preconditionFailure("value does not match its column type")
+        }
+    }
+
     static func decode(_ payload: [UInt8], columnType: (ColumnID) -> FieldType?) throws(TimeSeriesError) -> Decoded {
         var cursor = ByteCursor(payload)
         switch try cursor.byte() {
