@@ -25,9 +25,9 @@ struct AuthenticationMiddleware: RouterMiddleware {
         {
             username = String(text[..<colon])
             password = Array(text[text.index(after: colon)...].utf8)
-        } else if let user = request.uri.queryParameters.get("u") {
+        } else if InfluxRoutes.paths.contains(path), let user = FormEncoding.decode(request.uri.query ?? "")["u"] {
             username = user
-            password = request.uri.queryParameters.get("p").map { Array($0.utf8) }
+            password = FormEncoding.decode(request.uri.query ?? "")["p"].map { Array($0.utf8) }
         }
         let credentials = ConnectCredentials(clientID: "http", username: username, password: password, remoteAddress: nil)
         let result: AuthenticationResult

@@ -40,7 +40,8 @@ struct InfluxRoutes {
         guard let tenant = TenantID(db), self.dependencies.registry.tenantExists(tenant) else {
             return .refused(Self.influxError(.notFound, "database not found: \"\(db)\""))
         }
-        guard tenant == principal.tenant else {
+        // Development mode is InfluxDB with authentication off: `db` picks any tenant.
+        guard tenant == principal.tenant || principal == .anonymousDevelopment else {
             context.logger.notice("influx access denied", metadata: ["auth.decision": "deny", "auth.reason": "tenant mismatch", "tenant": "\(db)"])
             return .refused(Self.influxError(.forbidden, "database not found or not allowed: \"\(db)\""))
         }
@@ -49,11 +50,12 @@ struct InfluxRoutes {
 
     private func write(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let tenant: TenantID
-        switch try self.tenant(request.uri.queryParameters.get("db"), context) {
+        let parameters = FormEncoding.decode(request.uri.query ?? "")
+        switch try self.tenant(parameters["db"], context) {
         case .found(let found): tenant = found
         case .refused(let response): return response
         }
-        guard let precision = TimePrecision(influx: request.uri.queryParameters.get("precision") ?? "ns") else {
+        guard let precision = TimePrecision(influx: parameters["precision"] ?? "ns") else {
             return Self.influxError(.badRequest, "invalid precision: use n, u, ms, s, m or h")
         }
         var body: [UInt8]
@@ -88,15 +90,9 @@ struct InfluxRoutes {
 
     private func query(_ request: Request, _ context: APIRequestContext, body: [UInt8]?) async throws -> Response {
         let principal = try context.requirePrincipal()
-        var parameters: [String: String] = [:]
-        for (key, value) in request.uri.queryParameters { parameters[String(key)] = String(value) }
+        var parameters = FormEncoding.decode(request.uri.query ?? "")
         if let body, !body.isEmpty, request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") ?? true {
-            for pair in String(decoding: body, as: UTF8.self).split(separator: "&") {
-                let parts = pair.split(separator: "=", maxSplits: 1).map {
-                    String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0)
-                }
-                if parts.count == 2 { parameters[parts[0]] = parts[1] }
-            }
+            parameters.merge(FormEncoding.decode(String(decoding: body, as: UTF8.self))) { _, form in form }
         }
         guard let text = parameters["q"], !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             return Self.influxError(.badRequest, "missing required parameter \"q\"")
@@ -121,7 +117,7 @@ struct InfluxRoutes {
             case .createDatabase(let name):
                 var result = InfluxStatementResult(statementID: index)
                 if let tenant = TenantID(name) {
-                    if tenant == principal.tenant || principal.role >= .admin {
+                    if tenant == principal.tenant || principal == .anonymousDevelopment {
                         try await self.dependencies.registry.createTenant(tenant)
                         context.logger.info("tenant created", metadata: ["tenant": "\(tenant)", "principal": "\(principal)"])
                     } else {

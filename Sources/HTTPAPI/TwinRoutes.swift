@@ -121,7 +121,7 @@ public struct TelemetrySample: Encodable, Sendable {
         self.time = RFC3339.format(time)
         switch value {
         case .double(let number): self.value = .number(number)
-        case .integer(let number): self.value = .number(Double(number))
+        case .integer(let number): self.value = .integer(number)
         case .boolean(let flag): self.value = .bool(flag)
         case .string(let text): self.value = .string(text)
         }

@@ -1,7 +1,11 @@
 /// Any JSON value, for twin properties and command payloads whose shape a model describes.
+///
+/// Integers are kept exactly (ns timestamps exceed a double's 53 bits); an integer and a double with the
+/// same value are equal.
 public enum JSONValue: Sendable, Hashable, Codable {
     case null
     case bool(Bool)
+    case integer(Int64)
     case number(Double)
     case string(String)
     case array([JSONValue])
@@ -13,6 +17,8 @@ public enum JSONValue: Sendable, Hashable, Codable {
             self = .null
         } else if let flag = try? container.decode(Bool.self) {
             self = .bool(flag)
+        } else if let integer = try? container.decode(Int64.self) {
+            self = .integer(integer)
         } else if let number = try? container.decode(Double.self) {
             self = .number(number)
         } else if let text = try? container.decode(String.self) {
@@ -29,6 +35,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
         switch self {
         case .null: try container.encodeNil()
         case .bool(let flag): try container.encode(flag)
+        case .integer(let integer): try container.encode(integer)
         case .number(let number):
             if number.isFinite, number == number.rounded(), abs(number) < 9e15 {
                 try container.encode(Int64(number))
@@ -46,7 +53,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
         switch self {
         case .null: "null"
         case .bool: "boolean"
-        case .number: "number"
+        case .integer, .number: "number"
         case .string: "string"
         case .array: "array"
         case .object: "object"
@@ -57,6 +64,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
     public var fieldValue: FieldValue? {
         switch self {
         case .bool(let flag): .boolean(flag)
+        case .integer(let integer): .double(Double(integer))
         case .number(let number): .double(number)
         case .string(let text): .string(text)
         default: nil
@@ -72,6 +80,34 @@ extension JSONValue {
 
     /// The number, when this is one.
     public var number: Double? {
-        if case .number(let number) = self { number } else { nil }
+        switch self {
+        case .number(let number): number
+        case .integer(let integer): Double(integer)
+        default: nil
+        }
+    }
+
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): true
+        case (.bool(let a), .bool(let b)): a == b
+        case (.integer(let a), .integer(let b)): a == b
+        case (.integer, .number), (.number, .integer), (.number, .number): lhs.number == rhs.number
+        case (.string(let a), .string(let b)): a == b
+        case (.array(let a), .array(let b)): a == b
+        case (.object(let a), .object(let b)): a == b
+        default: false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .null: hasher.combine(0)
+        case .bool(let flag): hasher.combine(flag)
+        case .integer, .number: hasher.combine(self.number)
+        case .string(let text): hasher.combine(text)
+        case .array(let array): hasher.combine(array)
+        case .object(let object): hasher.combine(object)
+        }
     }
 }

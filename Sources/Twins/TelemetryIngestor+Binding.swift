@@ -135,7 +135,7 @@ extension TelemetryIngestor {
             default:
                 return binding.fromModel
                     ? "field '\(name)' must be \(rule.type), got \(value.type)"
-                    : "field '\(name)' of twin '\(binding.twinID)' is \(rule.type), got \(value.type)"
+                    : "field type conflict: field '\(name)' of twin '\(binding.twinID)' is \(rule.type), got \(value.type)"
             }
             if let range = rule.range, let number = fields[index].1.numeric, !range.contains(number) {
                 report.flagged.append(.init(
@@ -149,7 +149,7 @@ extension TelemetryIngestor {
             for (position, rule) in learned.enumerated() {
                 guard let type = known[rule.name] else { continue }
                 guard type == rule.type || (type == .double && rule.type == .integer) else {
-                    return "field '\(rule.name)' of twin '\(binding.twinID)' is \(type), got \(rule.type)"
+                    return "field type conflict: field '\(rule.name)' of twin '\(binding.twinID)' is \(type), got \(rule.type)"
                 }
                 learned[position].type = type
             }

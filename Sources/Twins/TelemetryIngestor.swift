@@ -136,6 +136,8 @@ public final class TelemetryIngestor: Sendable {
 
     static func timestamp(_ value: JSONValue) -> Int64? {
         switch value {
+        case .integer(let integer):
+            return integer
         case .number(let number):
             guard number == number.rounded(), abs(number) < 9.2e18 else { return nil }
             return Int64(number)

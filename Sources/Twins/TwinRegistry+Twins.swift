@@ -274,10 +274,14 @@ extension TwinRegistry {
         switch (definition.schema, value) {
         case (.boolean, .bool), (.string, .string), (.object, .object):
             return nil
+        case (.integer, .integer(let number)):
+            return Self.checkBounds(Double(number), definition)
         case (.integer, .number(let number)) where number == number.rounded():
             return Self.checkBounds(number, definition)
         case (.double, .number(let number)):
             return Self.checkBounds(number, definition)
+        case (.double, .integer(let number)):
+            return Self.checkBounds(Double(number), definition)
         case (.enum, .string(let text)):
             let allowed = definition.values ?? []
             return allowed.contains(text) ? nil : "expected one of \(allowed.joined(separator: ", ")), got '\(text)'"

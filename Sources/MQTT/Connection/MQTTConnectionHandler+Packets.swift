@@ -79,7 +79,9 @@ extension MQTTConnectionHandler {
             consumer?.handle(topic: topic, payload: Array(publish.payload.readableBytesView), principal: client.principal) { _ in }
         case .atLeastOnce:
             let delivered = self.broker.publish(message, in: client.session.space, now: now)
-            let ack = PublishAckPacket(kind: .puback, packetID: publish.packetID ?? 0, reasonCode: Self.routedReason(delivered, client))
+            // A message the platform stores has a receiver even when no client subscribed.
+            let reason = consumer == nil ? Self.routedReason(delivered, client) : .success
+            let ack = PublishAckPacket(kind: .puback, packetID: publish.packetID ?? 0, reasonCode: reason)
             if let consumer {
                 self.acknowledge(afterStoring: publish, topic: topic, ack: ack, consumer: consumer, client: client, context: context)
             } else {
@@ -93,7 +95,8 @@ extension MQTTConnectionHandler {
             if first {
                 delivered = self.broker.publish(message, in: client.session.space, now: now)
             }
-            let ack = PublishAckPacket(kind: .pubrec, packetID: id, reasonCode: Self.routedReason(delivered, client))
+            let reason = consumer == nil ? Self.routedReason(delivered, client) : .success
+            let ack = PublishAckPacket(kind: .pubrec, packetID: id, reasonCode: reason)
             if first, let consumer {
                 self.acknowledge(afterStoring: publish, topic: topic, ack: ack, consumer: consumer, client: client, context: context)
             } else {

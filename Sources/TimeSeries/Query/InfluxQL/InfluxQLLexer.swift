@@ -31,7 +31,7 @@ struct InfluxQLToken: Equatable {
 /// Splits InfluxQL text into tokens.
 struct InfluxQLLexer {
     static let keywords: Set<String> = [
-        "SELECT", "FROM", "WHERE", "GROUP", "BY", "FILL", "LIMIT", "SLIMIT", "OFFSET", "SOFFSET", "ORDER", "ASC", "DESC",
+        "SELECT", "FROM", "WHERE", "GROUP", "BY", "LIMIT", "SLIMIT", "OFFSET", "SOFFSET", "ORDER", "ASC", "DESC",
         "AND", "OR", "AS", "SHOW", "DATABASES", "MEASUREMENTS", "TAG", "KEYS", "VALUES", "FIELD", "WITH", "KEY", "IN",
         "CREATE", "DATABASE", "ON", "RETENTION", "POLICIES", "SERIES", "TZ", "NOT",
     ]
