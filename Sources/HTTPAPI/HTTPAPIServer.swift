@@ -15,13 +15,15 @@ public struct HTTPAPIDependencies: Sendable {
     public var registry: TwinRegistry
     public var ingestor: TelemetryIngestor
     public var timeSeries: TimeSeriesStore
+    public var commands: CommandCenter
     /// The Prometheus exposition text for `/metrics`.
     public var metrics: @Sendable () -> String
 
     public init(
         isReady: @escaping @Sendable () -> Bool, authorizer: any Authorizer, registry: TwinRegistry, ingestor: TelemetryIngestor,
-        timeSeries: TimeSeriesStore, metrics: @escaping @Sendable () -> String
+        timeSeries: TimeSeriesStore, commands: CommandCenter, metrics: @escaping @Sendable () -> String
     ) {
+        self.commands = commands
         self.isReady = isReady
         self.authorizer = authorizer
         self.registry = registry
@@ -99,6 +101,7 @@ public enum HTTPAPIServer {
         ModelRoutes(dependencies: dependencies).register(on: router)
         TwinRoutes(dependencies: dependencies).register(on: router)
         TelemetryRoutes(dependencies: dependencies).register(on: router)
+        CommandRoutes(dependencies: dependencies).register(on: router)
         return router
     }
 

@@ -40,6 +40,17 @@ enum Migrations {
                 table.primaryKey(["tenant", "id"])
             }
         }
+        migrator.registerMigration("v3-commands") { db in
+            try db.create(table: "twin_commands") { table in
+                table.column("tenant", .text).notNull()
+                table.column("twin", .text).notNull()
+                table.column("id", .text).notNull()
+                table.column("requested_at", .integer).notNull()
+                table.column("record", .blob).notNull()
+                table.primaryKey(["tenant", "id"])
+            }
+            try db.create(index: "twin_commands_by_twin", on: "twin_commands", columns: ["tenant", "twin", "requested_at"])
+        }
         return migrator
     }
 }

@@ -65,6 +65,29 @@ extension SQLiteStore: TwinStore {
         }
     }
 
+    public func saveCommand(_ command: CommandRecord) async throws {
+        let record = try JSONEncoder().encode(command)
+        try await self.write("command") { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO twin_commands (tenant, twin, id, requested_at, record) VALUES (?, ?, ?, ?, ?)",
+                arguments: [command.tenant.rawValue, command.twin, command.id, command.requestedAt, record])
+        }
+    }
+
+    public func loadCommands(twin: String, tenant: TenantID, limit: Int) async throws -> [CommandRecord] {
+        do {
+            return try await self.database.read { db in
+                let decoder = JSONDecoder()
+                return try Row.fetchAll(
+                    db, sql: "SELECT record FROM twin_commands WHERE tenant = ? AND twin = ? ORDER BY requested_at DESC LIMIT ?",
+                    arguments: [tenant.rawValue, twin, limit]
+                ).map { try decoder.decode(CommandRecord.self, from: $0["record"] as Data) }
+            }
+        } catch {
+            throw StorageError.readFailed("commands", error)
+        }
+    }
+
     private func readRecords<Record: Decodable & Sendable>(_ what: String, sql: String) async throws -> [Record] {
         do {
             return try await self.database.read { db in

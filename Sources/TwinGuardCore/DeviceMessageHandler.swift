@@ -24,8 +24,9 @@ public enum DeviceMessageOutcome: Sendable, Equatable {
 public protocol DeviceMessageHandler: Sendable {
     /// Whether the platform consumes messages on `topic` (called for every PUBLISH: must be cheap).
     func handles(topic: String) -> Bool
-    /// Consumes one message. `completion` may run on any thread, at once or later.
+    /// Consumes one message (`correlationData` is MQTT 5's, for command responses). `completion` may run
+    /// on any thread, at once or later.
     func handle(
-        topic: String, payload: [UInt8], principal: Principal,
+        topic: String, payload: [UInt8], correlationData: [UInt8]?, principal: Principal,
         completion: @escaping @Sendable (DeviceMessageOutcome) -> Void)
 }

@@ -82,6 +82,36 @@ public struct TenantSettings: Codable, Sendable, Equatable {
     }
 }
 
+/// A command sent to a device and what became of it.
+public struct CommandRecord: Codable, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable {
+        case pending, completed, timedOut = "timed_out"
+    }
+
+    public var id: String
+    public var tenant: TenantID
+    public var twin: String
+    public var name: String
+    public var request: JSONValue
+    public var response: JSONValue?
+    public var status: Status
+    public var requestedAt: Int64
+    public var completedAt: Int64?
+    /// Who sent it (principal subject).
+    public var requestedBy: String
+
+    public init(id: String, tenant: TenantID, twin: String, name: String, request: JSONValue, requestedBy: String, now: Int64) {
+        self.id = id
+        self.tenant = tenant
+        self.twin = twin
+        self.name = name
+        self.request = request
+        self.status = .pending
+        self.requestedAt = now
+        self.requestedBy = requestedBy
+    }
+}
+
 /// Persistence of twins, models and tenants (the metadata store implements it).
 public protocol TwinStore: Sendable {
     func loadTenants() async throws -> [TenantSettings]
@@ -93,4 +123,8 @@ public protocol TwinStore: Sendable {
     /// Inserts or replaces twins in one transaction.
     func saveTwins(_ twins: [Twin]) async throws
     func deleteTwin(_ id: String, tenant: TenantID) async throws
+    /// Inserts or replaces a command record.
+    func saveCommand(_ command: CommandRecord) async throws
+    /// The newest commands of a twin, newest first.
+    func loadCommands(twin: String, tenant: TenantID, limit: Int) async throws -> [CommandRecord]
 }

@@ -61,12 +61,19 @@ public struct TwinGuardServer: Sendable {
         var options = TimeSeriesStore.Options(directory: configuration.telemetryPath)
         if configuration.retentionSeconds > 0 { options.defaultRetention = .seconds(configuration.retentionSeconds) }
         let timeSeries = try TimeSeriesStore(options: options, logger: telemetryLogger)
-        let channel = DeviceChannel { tenant, topic, payload, retain in
-            broker.publishInternal(topic: topic, payload: payload, qos: .atLeastOnce, retain: retain, tenant: tenant)
-        }
+        let channel = DeviceChannel(
+            publish: { tenant, topic, payload, retain in
+                broker.publishInternal(topic: topic, payload: payload, qos: .atLeastOnce, retain: retain, tenant: tenant)
+            },
+            request: { tenant, topic, payload, responseTopic, correlation in
+                broker.publishInternal(
+                    topic: topic, payload: payload, qos: .atLeastOnce, retain: false, tenant: tenant, responseTopic: responseTopic,
+                    correlationData: correlation)
+            })
         let registry = try await TwinRegistry.load(store: store, timeSeries: timeSeries, deviceChannel: channel, logger: telemetryLogger)
         let ingestor = TelemetryIngestor(registry: registry, timeSeries: timeSeries)
-        broker.setDeviceMessageHandler(DeviceTopics(ingestor: ingestor, registry: registry))
+        let commands = CommandCenter(registry: registry)
+        broker.setDeviceMessageHandler(DeviceTopics(ingestor: ingestor, registry: registry, commands: commands))
         let metrics = MetricsExposition(broker: broker, ingestor: ingestor, timeSeries: timeSeries)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.resolvedEventLoopThreads)
@@ -93,7 +100,7 @@ public struct TwinGuardServer: Sendable {
                 host: host, port: httpPort, group: group,
                 dependencies: HTTPAPIDependencies(
                     isReady: { mqttServer.boundListeners.count == expectedListeners }, authorizer: authorizer, registry: registry,
-                    ingestor: ingestor, timeSeries: timeSeries, metrics: { metrics.render() }),
+                    ingestor: ingestor, timeSeries: timeSeries, commands: commands, metrics: { metrics.render() }),
                 logger: httpLogger,
                 onListening: { announcer.announce("http", host: host, port: $0) })
             services.append(app)

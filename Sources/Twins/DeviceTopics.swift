@@ -2,27 +2,47 @@ import Foundation
 import TimeSeries
 import TwinGuardCore
 
-/// Consumes the platform's device topics: `tg/{tenant}/{twin}/telemetry` (JSON or line protocol) and
-/// `tg/{tenant}/{twin}/reported` (a JSON object of property values).
+/// Consumes the platform's device topics: `tg/{tenant}/{twin}/telemetry` (JSON or line protocol),
+/// `tg/{tenant}/{twin}/reported` (a JSON object of property values) and command responses
+/// (`tg/{tenant}/{twin}/commands/{name}/response` with MQTT 5 correlation data).
 public struct DeviceTopics: DeviceMessageHandler {
     let ingestor: TelemetryIngestor
     let registry: TwinRegistry
+    let commands: CommandCenter
 
-    public init(ingestor: TelemetryIngestor, registry: TwinRegistry) {
+    public init(ingestor: TelemetryIngestor, registry: TwinRegistry, commands: CommandCenter) {
         self.ingestor = ingestor
         self.registry = registry
+        self.commands = commands
     }
 
     public func handles(topic: String) -> Bool {
-        topic.hasPrefix("tg/") && (topic.hasSuffix("/telemetry") || topic.hasSuffix("/reported"))
+        topic.hasPrefix("tg/") && (topic.hasSuffix("/telemetry") || topic.hasSuffix("/reported") || topic.hasSuffix("/response"))
     }
 
     public func handle(
-        topic: String, payload: [UInt8], principal: Principal,
+        topic: String, payload: [UInt8], correlationData: [UInt8]?, principal: Principal,
         completion: @escaping @Sendable (DeviceMessageOutcome) -> Void
     ) {
         let levels = topic.split(separator: "/", omittingEmptySubsequences: false)
-        guard levels.count == 4 else {
+        if levels.count == 6, levels[3] == "commands", levels[5] == "response" {
+            guard levels[1] == principal.tenant.rawValue else {
+                completion(.refused(.notAuthorized, reason: "topic tenant '\(levels[1])' is not your tenant '\(principal.tenant)'"))
+                return
+            }
+            guard let correlationData, let correlation = String(bytes: correlationData, encoding: .utf8) else {
+                completion(.refused(.payloadFormatInvalid, reason: "a command response needs the request's correlation data"))
+                return
+            }
+            let response = (try? JSONDecoder().decode(JSONValue.self, from: Data(payload))) ?? .string(String(decoding: payload, as: UTF8.self))
+            if self.commands.resolve(correlation, with: response) {
+                completion(.accepted)
+            } else {
+                completion(.refused(.payloadFormatInvalid, reason: "no command waits for this correlation data (it timed out or is unknown)"))
+            }
+            return
+        }
+        guard levels.count == 4, levels[3] == "telemetry" || levels[3] == "reported" else {
             completion(.refused(.payloadFormatInvalid, reason: "expected tg/{tenant}/{twin}/telemetry or …/reported"))
             return
         }

@@ -188,11 +188,17 @@ actor Flusher {
 public struct DeviceChannel: Sendable {
     /// Publishes `payload` to `topic` (relative to the tenant) with QoS 1, optionally retained.
     public var publish: @Sendable (_ tenant: TenantID, _ topic: String, _ payload: [UInt8], _ retain: Bool) -> Void
+    /// Publishes a request with QoS 1 and MQTT 5's response topic and correlation data.
+    public var request: @Sendable (_ tenant: TenantID, _ topic: String, _ payload: [UInt8], _ responseTopic: String, _ correlation: [UInt8]) -> Void
 
-    public init(publish: @escaping @Sendable (TenantID, String, [UInt8], Bool) -> Void) {
+    public init(
+        publish: @escaping @Sendable (TenantID, String, [UInt8], Bool) -> Void,
+        request: @escaping @Sendable (TenantID, String, [UInt8], String, [UInt8]) -> Void
+    ) {
         self.publish = publish
+        self.request = request
     }
 
     /// A channel that drops everything (tests, tools).
-    public static let none = DeviceChannel { _, _, _, _ in }
+    public static let none = DeviceChannel(publish: { _, _, _, _ in }, request: { _, _, _, _, _ in })
 }

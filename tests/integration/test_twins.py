@@ -180,3 +180,35 @@ def test_ingest_counts_in_metrics(server):
     line = [l for l in text.splitlines() if l.startswith("twinguard_ingest_points_total")][0]
     assert float(line.split()[-1]) >= 1
     assert "twinguard_wal_fsync_seconds_bucket" in text and "twinguard_timeseries_series" in text
+
+
+def test_commands_round_trip_with_correlation_data_and_time_out(server):
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+    upload_pump(server)
+    api(server, "POST", "/twins", json_body={"id": "pump-c", "model": "tg:test:Pump;1"})
+    device = Client(server.mqtt_port, client_id=unique("pumpc"))
+    device.subscribe("tg/default/pump-c/commands/+", qos=1)
+
+    def answer(client, userdata, message):
+        if message.topic.endswith("/response"):
+            return
+        props = Properties(PacketTypes.PUBLISH)
+        props.CorrelationData = message.properties.CorrelationData
+        request_body = json.loads(message.payload)
+        client.publish(message.properties.ResponseTopic, json.dumps({"ok": True, "delay": request_body["delay"]}), qos=1,
+                       properties=props)
+
+    device.client.on_message = answer
+    done = api(server, "POST", "/twins/pump-c/commands/reboot", json_body={"delay": 5})
+    assert done.status == 200, done
+    assert done.json()["response"] == {"ok": True, "delay": 5} and done.json()["status"] == "completed"
+    assert api(server, "POST", "/twins/pump-c/commands/selfdestruct", json_body={}).status == 404
+    assert api(server, "POST", "/twins/pump-c/commands/reboot", json_body=[1]).status == 422
+    device.client.on_message = None
+    late = api(server, "POST", "/twins/pump-c/commands/reboot?timeout=300ms", json_body={"delay": 1})
+    assert late.status == 504 and late.json()["code"] == "command_timed_out"
+    history = api(server, "GET", "/twins/pump-c/commands").json()["items"]
+    assert [c["status"] for c in history] == ["timed_out", "completed"]
+    assert history[1]["requestedBy"] == "anonymous"
+    device.disconnect()

@@ -263,10 +263,18 @@ public final class Broker: Sendable {
     }
 
     /// Publishes a server-originated message to devices (desired state, commands) in `tenant`.
-    public func publishInternal(topic: String, payload: [UInt8], qos: QoS, retain: Bool, tenant: TenantID) {
+    /// A request (a command) carries MQTT 5's response topic and correlation data.
+    public func publishInternal(
+        topic: String, payload: [UInt8], qos: QoS, retain: Bool, tenant: TenantID, responseTopic: String? = nil,
+        correlationData: [UInt8]? = nil
+    ) {
+        var properties = Properties()
+        properties.responseTopic = responseTopic
+        properties.correlationData = correlationData
+        if responseTopic != nil { properties.contentType = "application/json" }
         let message = BrokerMessage(
             topic: topic, payload: ByteBuffer(bytes: payload), qos: qos, retain: retain,
-            properties: Properties(), expiresAt: nil, publisher: nil)
+            properties: properties, expiresAt: nil, publisher: nil)
         self.publish(message, in: self.space(for: tenant), now: WallClock.nowNanoseconds())
     }
 

@@ -76,7 +76,10 @@ extension MQTTConnectionHandler {
         switch publish.qos {
         case .atMostOnce:
             self.broker.publish(message, in: client.session.space, now: now)
-            consumer?.handle(topic: topic, payload: Array(publish.payload.readableBytesView), principal: client.principal) { _ in }
+            consumer?.handle(
+                topic: topic, payload: Array(publish.payload.readableBytesView),
+                correlationData: publish.properties.correlationData, principal: client.principal
+            ) { _ in }
         case .atLeastOnce:
             let delivered = self.broker.publish(message, in: client.session.space, now: now)
             // A message the platform stores has a receiver even when no client subscribed.
@@ -121,7 +124,10 @@ extension MQTTConnectionHandler {
         let eventLoop = context.eventLoop
         let problemInformation = client.sendsProblemInformation
         let hasProperties = client.version.hasProperties
-        consumer.handle(topic: topic, payload: Array(publish.payload.readableBytesView), principal: client.principal) { outcome in
+        consumer.handle(
+            topic: topic, payload: Array(publish.payload.readableBytesView), correlationData: publish.properties.correlationData,
+            principal: client.principal
+        ) { outcome in
             var packet = ack
             if case .refused(let refusal, let reason) = outcome, hasProperties {
                 packet.reasonCode = Self.reasonCode(refusal)
