@@ -140,6 +140,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "TwinsTests",
+            dependencies: ["Twins", "TwinGuardCore"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "TwinGuardServerTests",
             dependencies: ["TwinGuardServer", "MQTT"],
             swiftSettings: strictSettings

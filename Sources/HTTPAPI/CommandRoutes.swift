@@ -17,7 +17,7 @@ struct CommandRoutes {
             let id = try context.parameters.require("id")
             let name = try context.parameters.require("name")
             var timeout = Duration.seconds(10)
-            if let text = request.uri.queryParameters.get("timeout") {
+            if let text = request.form["timeout"] {
                 guard let ns = TelemetryRoutes.duration(text), ns > 0, ns <= 120_000_000_000 else {
                     throw ProblemDetails(status: .badRequest, code: "invalid_parameter", detail: "'timeout' must be a duration from 1ms to 120s, e.g. 5s.")
                 }

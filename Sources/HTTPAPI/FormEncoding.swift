@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 
 /// `application/x-www-form-urlencoded` as browsers, curl and InfluxDB clients send it: `+` is a space
 /// and `%XX` a byte, in query strings and in form bodies alike.
@@ -17,4 +18,9 @@ enum FormEncoding {
         let spaced = text.replacingOccurrences(of: "+", with: " ")
         return spaced.removingPercentEncoding ?? spaced
     }
+}
+
+extension Request {
+    /// The query string's parameters, decoded as forms are (`+` is a space).
+    var form: [String: String] { FormEncoding.decode(self.uri.query ?? "") }
 }

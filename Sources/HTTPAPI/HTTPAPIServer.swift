@@ -102,6 +102,7 @@ public enum HTTPAPIServer {
         TwinRoutes(dependencies: dependencies).register(on: router)
         TelemetryRoutes(dependencies: dependencies).register(on: router)
         CommandRoutes(dependencies: dependencies).register(on: router)
+        QueryRoutes(dependencies: dependencies).register(on: router)
         return router
     }
 

@@ -61,8 +61,8 @@ struct Pagination {
     var limit: Int
 
     init(_ request: Request) {
-        self.cursor = request.uri.queryParameters.get("cursor")
-        self.limit = min(max(request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 100, 1), 1000)
+        self.cursor = request.form["cursor"]
+        self.limit = min(max(request.form["limit"].flatMap { Int($0) } ?? 100, 1), 1000)
     }
 }
 

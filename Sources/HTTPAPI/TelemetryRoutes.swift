@@ -68,23 +68,23 @@ struct TelemetryRoutes {
     }
 
     private func read(_ twin: Twin, _ request: Request) throws -> Reply {
-        let query = request.uri.queryParameters
-        guard let field = query.get("field"), !field.isEmpty else {
+        let query = request.form
+        guard let field = query["field"], !field.isEmpty else {
             throw ProblemDetails(status: .badRequest, code: "missing_parameter", detail: "Name the field to read: ?field=temperature.")
         }
         let now = WallClock.nowNanoseconds()
-        let to = try Self.time(query.get("to"), name: "to") ?? now + 1
-        let from = try Self.time(query.get("from"), name: "from") ?? to - 3_600_000_000_000
+        let to = try Self.time(query["to"], name: "to") ?? now + 1
+        let from = try Self.time(query["from"], name: "from") ?? to - 3_600_000_000_000
         guard from < to else { throw ProblemDetails(status: .badRequest, code: "invalid_range", detail: "'from' must be before 'to'.") }
         var every: Int64?
-        if let text = query.get("every") {
+        if let text = query["every"] {
             guard let parsed = Self.duration(text), parsed > 0 else {
                 throw ProblemDetails(status: .badRequest, code: "invalid_parameter", detail: "'every' must be a duration such as 10s, 1m or 1h.")
             }
             every = parsed
         }
         var aggregate: Aggregate?
-        if let name = query.get("agg") {
+        if let name = query["agg"] {
             let (function, argument) = Self.splitPercentile(name)
             guard let parsed = Aggregate(name: function, argument: argument) else {
                 throw ProblemDetails(
@@ -110,7 +110,7 @@ struct TelemetryRoutes {
                     points.append(Point(time: RFC3339.format(bucket.start), value: TelemetrySample(time: 0, value: value).value))
                 }
             } else {
-                let limit = min(Int(query.get("limit") ?? "") ?? 10_000, 100_000)
+                let limit = min(Int(query["limit"] ?? "") ?? 10_000, 100_000)
                 for index in 0..<min(data.count, limit) {
                     points.append(Point(time: RFC3339.format(data.timestamps[index]), value: TelemetrySample(time: 0, value: data.value(at: index)).value))
                 }
@@ -119,7 +119,7 @@ struct TelemetryRoutes {
             for tag in series.key.tags where tag.key != "twin" { tags[tag.key] = tag.value }
             result.append(Series(
                 twin: twin.id, field: field, measurement: series.key.measurement, tags: tags, aggregate: aggregate.map { "\($0)" },
-                every: query.get("every"), points: points))
+                every: query["every"], points: points))
         }
         if result.isEmpty {
             throw ProblemDetails(status: .notFound, code: "not_found", detail: "Twin '\(twin.id)' has no telemetry field '\(field)'.")

@@ -116,8 +116,15 @@ struct PropertyDocument: Encodable {
 public struct TelemetrySample: Encodable, Sendable {
     public var time: String
     public var value: JSONValue
+    /// The value as stored.
+    let field: FieldValue
+
+    enum CodingKeys: String, CodingKey {
+        case time, value
+    }
 
     public init(time: Int64, value: FieldValue) {
+        self.field = value
         self.time = RFC3339.format(time)
         switch value {
         case .double(let number): self.value = .number(number)

@@ -212,3 +212,34 @@ def test_commands_round_trip_with_correlation_data_and_time_out(server):
     assert [c["status"] for c in history] == ["timed_out", "completed"]
     assert history[1]["requestedBy"] == "anonymous"
     device.disconnect()
+
+
+def test_twin_queries_with_relationship_traversal(server):
+    def twin(id, rels=(), tags=None):
+        body = {"id": id, "tags": tags or {}, "relationships": [{"name": "contains", "target": t} for t in rels]}
+        assert api(server, "POST", "/twins", json_body=body).status == 201
+    # site -> line -> machine -> sensor, created leaf first (relationship targets must exist).
+    twin("sensor-1", tags={"kind": "vibration"})
+    twin("machine-1", ["sensor-1"], {"kind": "cnc"})
+    twin("machine-2", [], {"kind": "cnc"})
+    twin("line-1", ["machine-1", "machine-2"], {"kind": "line"})
+    twin("site-1", ["line-1"], {"kind": "site", "name": "plant-1"})
+    api(server, "PATCH", "/twins/machine-1/reported", json_body={"temperature": 91.5})
+    api(server, "PATCH", "/twins/machine-2/reported", json_body={"temperature": 60})
+
+    def run(q):
+        answer = api(server, "POST", "/query", json_body={"query": q})
+        assert answer.status == 200, answer
+        return answer.json()["items"]
+
+    assert [t["id"] for t in run("SELECT * FROM twins WHERE tags.kind = 'cnc' AND reported.temperature > 80")] == ["machine-1"]
+    assert run("SELECT m.id FROM twins MATCH (s)-[:contains*1..3]->(m) WHERE s.tags.name = 'plant-1' AND m.tags.kind = 'cnc' "
+               "ORDER BY m.reported.temperature DESC") == [{"m.id": "machine-1"}, {"m.id": "machine-2"}]
+    assert run("SELECT m.id AS id FROM twins MATCH (s)-[:contains*3]->(m) WHERE s.id = 'site-1'") == [{"id": "sensor-1"}]
+    assert run("SELECT id FROM twins MATCH (s)-[:contains]->(m) WHERE s.id = 'site-1'") == [{"id": "line-1"}]
+    assert run("SELECT COUNT(*) FROM twins WHERE IS_DEFINED(reported.temperature)") == [{"count": 2}]
+    assert run("SELECT id FROM twins WHERE NOT IS_DEFINED(reported.temperature) AND tags.kind IN ('site', 'line') "
+               "ORDER BY id LIMIT 1") == [{"id": "line-1"}]
+    bad = api(server, "GET", "/query?q=SELECT+*+FROM+twins+WHERE+reported.t+%3E")
+    assert bad.status == 400
+    assert "at character 39: found end of query, expected a string, number, true, false or null" in bad.json()["detail"]
