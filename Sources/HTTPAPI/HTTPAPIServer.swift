@@ -40,6 +40,11 @@ public struct HTTPAPIDependencies: Sendable {
         }
     }
 
+    /// The JSON form of a twin.
+    func document(_ twin: Twin) -> TwinDocument {
+        TwinDocument(twin: twin, telemetry: self.lastTelemetry(twin), online: self.registry.isOnline(twin.id, tenant: twin.tenant))
+    }
+
     /// The newest value of every telemetry field of a twin.
     func lastTelemetry(_ twin: Twin) -> [String: TelemetrySample] {
         var result: [String: (Int64, FieldValue)] = [:]
@@ -103,6 +108,7 @@ public enum HTTPAPIServer {
         TelemetryRoutes(dependencies: dependencies).register(on: router)
         CommandRoutes(dependencies: dependencies).register(on: router)
         QueryRoutes(dependencies: dependencies).register(on: router)
+        StreamRoutes(dependencies: dependencies).register(on: router)
         return router
     }
 

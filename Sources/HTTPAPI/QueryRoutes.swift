@@ -53,7 +53,7 @@ struct QueryRoutes {
                 var items: [TwinDocument]
                 var count: Int
             }
-            let documents = twins.map { TwinDocument(twin: $0, telemetry: dependencies.lastTelemetry($0)) }
+            let documents = twins.map { dependencies.document($0) }
             return try HTTPJSON.encode(.ok, Twins(items: documents, count: documents.count))
         }
     }

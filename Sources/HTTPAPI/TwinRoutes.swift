@@ -67,7 +67,7 @@ struct TwinRoutes {
 
     /// The JSON form of a twin: its document plus the delta, presence and the last telemetry values.
     func document(_ twin: Twin) -> TwinDocument {
-        TwinDocument(twin: twin, telemetry: self.dependencies.lastTelemetry(twin))
+        self.dependencies.document(twin)
     }
 }
 
@@ -75,9 +75,11 @@ struct TwinRoutes {
 struct TwinDocument: Encodable {
     var twin: Twin
     var telemetry: [String: TelemetrySample]
+    var online: Bool
 
     enum CodingKeys: String, CodingKey {
-        case id, model, tags, reported, desired, delta, relationships, learnedFields, version, etag, createdAt, updatedAt, lastSeen, telemetry
+        case id, model, tags, reported, desired, delta, relationships, learnedFields, version, etag, createdAt, updatedAt, lastSeen,
+            presence, telemetry
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -95,6 +97,7 @@ struct TwinDocument: Encodable {
         try container.encode(RFC3339.format(self.twin.createdAt), forKey: .createdAt)
         try container.encode(RFC3339.format(self.twin.updatedAt), forKey: .updatedAt)
         try container.encodeIfPresent(self.twin.lastSeen.map(RFC3339.format), forKey: .lastSeen)
+        try container.encode(self.online ? "online" : "offline", forKey: .presence)
         try container.encode(self.telemetry, forKey: .telemetry)
     }
 }

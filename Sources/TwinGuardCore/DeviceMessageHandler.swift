@@ -29,4 +29,7 @@ public protocol DeviceMessageHandler: Sendable {
     func handle(
         topic: String, payload: [UInt8], correlationData: [UInt8]?, principal: Principal,
         completion: @escaping @Sendable (DeviceMessageOutcome) -> Void)
+    /// A client connected (`online`) or its connection ended; a twin whose id is the client id is online
+    /// while it is connected.
+    func presenceChanged(tenant: TenantID, clientID: String, online: Bool)
 }

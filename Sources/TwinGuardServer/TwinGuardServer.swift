@@ -104,6 +104,7 @@ public struct TwinGuardServer: Sendable {
                 logger: httpLogger,
                 onListening: { announcer.announce("http", host: host, port: $0) })
             services.append(app)
+            services.append(EventStreamsService(events: registry.events))
         }
         return TwinGuardServer(
             configuration: configuration, broker: broker, store: store, timeSeries: timeSeries, registry: registry,

@@ -63,6 +63,11 @@ public struct DeviceTopics: DeviceMessageHandler {
         }
     }
 
+    public func presenceChanged(tenant: TenantID, clientID: String, online: Bool) {
+        guard Twin.isValidID(clientID) else { return }
+        self.registry.setPresence(online, twin: clientID, tenant: tenant)
+    }
+
     private func telemetry(_ payload: [UInt8], tenant: TenantID, twin: String, completion: @escaping @Sendable (DeviceMessageOutcome) -> Void) {
         let first = payload.first { $0 != 32 && $0 != 9 && $0 != 10 && $0 != 13 }
         let report =

@@ -9,6 +9,7 @@ extension TelemetryIngestor {
         var rows: [TimeSeriesStore.Row] = []
         rows.reserveCapacity(points.count)
         var rowLocations: [String] = []
+        var rowTwins: [String] = []
         var seen: Set<String> = []
         var lastTwin = ""
         self.registry.state.withLock { state in
@@ -31,6 +32,7 @@ extension TelemetryIngestor {
                 }
                 rows.append(TimeSeriesStore.Row(series: binding.series, timestamp: point.timestamp, fields: fields))
                 rowLocations.append(point.location)
+                rowTwins.append(binding.twinID)
                 if binding.twinID != lastTwin {
                     seen.insert(binding.twinID)
                     lastTwin = binding.twinID
@@ -46,6 +48,31 @@ extension TelemetryIngestor {
         report.receipt = receipt
         self.pointsAccepted.add(receipt.accepted, ordering: .relaxed)
         self.registry.markSeen(tenant, seen, at: now)
+        if self.registry.events.hasSubscribers {
+            self.publishEvents(rows, rejected: Set(receipt.rejected.map(\.row)), twins: rowTwins, tenant: tenant, report: report)
+        }
+    }
+
+    /// Live telemetry events: one per stored point, one per flagged value.
+    private func publishEvents(
+        _ rows: [TimeSeriesStore.Row], rejected: Set<Int>, twins: [String], tenant: TenantID, report: IngestReport
+    ) {
+        for (index, row) in rows.enumerated() where !rejected.contains(index) {
+            var values: [String: JSONValue] = [:]
+            for (name, value) in row.fields {
+                switch value {
+                case .double(let number): values[name] = .number(number)
+                case .integer(let number): values[name] = .integer(number)
+                case .boolean(let flag): values[name] = .bool(flag)
+                case .string(let text): values[name] = .string(text)
+                }
+            }
+            self.registry.events.publish(TwinEvent(kind: "telemetry", tenant: tenant, twin: twins[index], time: row.timestamp, data: .object(values)))
+        }
+        for (issue, twin) in zip(report.flagged, report.flaggedTwins) {
+            self.registry.events.publish(TwinEvent(
+                kind: "telemetry.flagged", tenant: tenant, twin: twin, data: .object(["at": .string(issue.path), "reason": .string(issue.message)])))
+        }
     }
 
     /// The binding of a raw series, from the cache or made now (creating the twin when allowed).
@@ -138,6 +165,7 @@ extension TelemetryIngestor {
                     : "field type conflict: field '\(name)' of twin '\(binding.twinID)' is \(rule.type), got \(value.type)"
             }
             if let range = rule.range, let number = fields[index].1.numeric, !range.contains(number) {
+                report.flaggedTwins.append(binding.twinID)
                 report.flagged.append(.init(
                     path: point.location,
                     message: "field '\(name)' = \(number) is outside the expected range [\(range.min.map { "\($0)" } ?? "-inf"), \(range.max.map { "\($0)" } ?? "inf")]"))

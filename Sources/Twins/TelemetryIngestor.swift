@@ -9,6 +9,8 @@ public struct IngestReport: Sendable {
     public var accepted = 0
     public var rejected: [TwinError.Issue] = []
     public var flagged: [TwinError.Issue] = []
+    /// The twin of each flagged value.
+    var flaggedTwins: [String] = []
     /// Twins whose first point created them.
     public var createdTwins: [String] = []
     var receipt: TimeSeriesStore.Receipt?

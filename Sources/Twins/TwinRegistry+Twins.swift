@@ -42,6 +42,7 @@ extension TwinRegistry {
         }
         try await self.store.saveTwins([twin])
         self.publishDelta(of: twin)
+        self.events.publish(TwinEvent(kind: "twin.created", tenant: tenant, twin: twin.id, data: .object(["version": .integer(twin.version)])))
         return twin
     }
 
@@ -93,6 +94,7 @@ extension TwinRegistry {
             }
         }
         try await self.store.saveTwins([twin])
+        self.events.publish(TwinEvent(kind: "twin.updated", tenant: tenant, twin: twin.id, data: .object(["version": .integer(twin.version)])))
         return twin
     }
 
@@ -108,6 +110,7 @@ extension TwinRegistry {
             state.dirty.remove(TwinKey(tenant: tenant, id: id))
         }
         try await self.store.deleteTwin(id, tenant: tenant)
+        self.events.publish(TwinEvent(kind: "twin.deleted", tenant: tenant, twin: id, data: .null))
     }
 
     /// Sets desired properties (`null` removes one) and sends the new delta to the device.
@@ -118,6 +121,9 @@ extension TwinRegistry {
         }
         try await self.store.saveTwins([twin])
         self.publishDelta(of: twin)
+        self.events.publish(TwinEvent(
+            kind: "desired", tenant: tenant, twin: id,
+            data: .object(["values": .object(values), "delta": .object(Self.delta(of: twin)), "version": .integer(twin.version)])))
         return twin
     }
 
@@ -151,6 +157,9 @@ extension TwinRegistry {
         self.markSeen(tenant, [id], at: now)
         try await self.store.saveTwins([twin])
         self.publishDelta(of: twin)
+        self.events.publish(TwinEvent(
+            kind: "reported", tenant: tenant, twin: id,
+            data: .object(["values": .object(values), "delta": .object(Self.delta(of: twin)), "version": .integer(twin.version)])))
         return twin
     }
 

@@ -27,6 +27,8 @@ public final class TwinRegistry: Sendable {
         var tenants: [TenantID: TenantState] = [:]
         var dirty: Set<TwinKey> = []
         var lastSeen: [TwinKey: Int64] = [:]
+        /// Twins whose device is connected now (client id = twin id); not persisted.
+        var online: Set<TwinKey> = []
     }
 
     let state: Mutex<State>
@@ -36,6 +38,8 @@ public final class TwinRegistry: Sendable {
     let flusher = Flusher()
     /// Sends a message to a device's topic (wired to the broker by the server).
     let deviceChannel: DeviceChannel
+    /// Live events of twins, for streams.
+    public let events = EventHub()
 
     /// Loads tenants, models and twins; creates the tenant `default` on a fresh data dir and re-creates
     /// twins that have telemetry but were not saved before a crash.
@@ -154,6 +158,26 @@ public final class TwinRegistry: Sendable {
         self.state.withLock { state in
             for id in ids { state.lastSeen[TwinKey(tenant: tenant, id: id)] = time }
         }
+    }
+
+    /// Marks a twin online or offline as its device connects and disconnects; unknown client ids are
+    /// ignored.
+    public func setPresence(_ online: Bool, twin id: String, tenant: TenantID) {
+        let key = TwinKey(tenant: tenant, id: id)
+        let now = WallClock.nowNanoseconds()
+        let changed = self.state.withLock { state -> Bool in
+            guard state.tenants[tenant]?.twins[id] != nil else { return false }
+            state.lastSeen[key] = now
+            return online ? state.online.insert(key).inserted : state.online.remove(key) != nil
+        }
+        if changed {
+            self.events.publish(TwinEvent(kind: "presence", tenant: tenant, twin: id, data: .object(["online": .bool(online)])))
+        }
+    }
+
+    /// Whether a twin's device is connected.
+    public func isOnline(_ id: String, tenant: TenantID) -> Bool {
+        self.state.withLock { $0.online.contains(TwinKey(tenant: tenant, id: id)) }
     }
 
     /// Saves last-seen times of every twin (at shutdown).

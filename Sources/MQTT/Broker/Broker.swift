@@ -108,6 +108,7 @@ public final class Broker: Sendable {
             // A fresh session replaces any stored one with the same key.
             self.markSessionGone(key)
         }
+        self.deviceMessages?.presenceChanged(tenant: key.tenant, clientID: key.clientID, online: true)
         return OpenedSession(session: session, sessionPresent: present)
     }
 
@@ -148,6 +149,7 @@ public final class Broker: Sendable {
         let now = WallClock.nowNanoseconds()
         let outcome = session.detach(writer, publishWill: publishWill, now: now)
         guard outcome.wasCurrent else { return }
+        self.deviceMessages?.presenceChanged(tenant: session.key.tenant, clientID: session.key.clientID, online: false)
         if let will = outcome.willNow {
             self.publish(will, in: session.space, now: now)
         }

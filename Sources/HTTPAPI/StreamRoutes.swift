@@ -1,0 +1,80 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import TwinGuardCore
+import Twins
+
+/// Live streams as Server-Sent Events: `GET /api/v1/twins/{id}/stream` (one twin's state changes and
+/// telemetry) and `GET /api/v1/events/stream` (the tenant's event feed), both filtered by `?kinds=`
+/// (comma-separated prefixes: `telemetry`, `reported`, `desired`, `presence`, `twin`, `command`) and
+/// the feed also by `?twin=`. A comment line every 15 s keeps proxies from closing idle streams.
+struct StreamRoutes {
+    let dependencies: HTTPAPIDependencies
+
+    func register(on router: Router<APIRequestContext>) {
+        router.get("api/v1/twins/:id/stream") { request, context in
+            let principal = try context.requirePrincipal()
+            let id = try context.parameters.require("id")
+            _ = try self.dependencies.registry.twin(id, tenant: principal.tenant)
+            return self.stream(EventHub.Filter(tenant: principal.tenant, twin: id, kinds: Self.kinds(request)), context)
+        }
+        router.get("api/v1/events/stream") { request, context in
+            let principal = try context.requirePrincipal()
+            return self.stream(EventHub.Filter(tenant: principal.tenant, twin: request.form["twin"], kinds: Self.kinds(request)), context)
+        }
+    }
+
+    private static func kinds(_ request: Request) -> [String] {
+        (request.form["kinds"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    private func stream(_ filter: EventHub.Filter, _ context: APIRequestContext) -> Response {
+        let events = self.dependencies.registry.events.subscribe(filter)
+        let body = ResponseBody { writer in
+            try await writer.write(ByteBuffer(string: ": connected\n\n"))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            var sequence = 0
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                let (ticks, tick) = AsyncStream<Void>.makeStream()
+                group.addTask {
+                    while !Task.isCancelled {
+                        try await Task.sleep(for: .seconds(15))
+                        tick.yield()
+                    }
+                }
+                // Merge events and keep-alive ticks through one loop that owns the writer.
+                let merged = AsyncStream<TwinEvent?> { continuation in
+                    let forwarder = Task {
+                        await withTaskGroup(of: Void.self) { inner in
+                            inner.addTask { for await event in events { continuation.yield(event) } }
+                            inner.addTask { for await _ in ticks { continuation.yield(nil) } }
+                            // The event stream ends at shutdown: stop the ticks too.
+                            await inner.next()
+                            inner.cancelAll()
+                        }
+                        continuation.finish()
+                    }
+                    continuation.onTermination = { _ in forwarder.cancel() }
+                }
+                for await item in merged {
+                    if let event = item {
+                        sequence += 1
+                        let data = (try? encoder.encode(event)) ?? Data("{}".utf8)
+                        try await writer.write(ByteBuffer(string: "id: \(sequence)\nevent: \(event.kind)\ndata: \(String(decoding: data, as: UTF8.self))\n\n"))
+                    } else {
+                        try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                    }
+                }
+                group.cancelAll()
+            }
+            try await writer.finish(nil)
+        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", HTTPField.Name("X-Accel-Buffering")!: "no"],
+            body: body)
+    }
+}
