@@ -6,7 +6,7 @@ import TwinGuardCore
 import Twins
 
 /// `POST /api/v1/twins/{id}/commands/{name}`: send a command and answer with the device's response
-/// (or 504 after `?timeout=`, default 10 s); `GET /api/v1/twins/{id}/commands`: the recorded commands.
+/// (or 504 after `?timeout=`, default 5 s; 409 at once when the device is not connected); `GET /api/v1/twins/{id}/commands`: the recorded commands.
 struct CommandRoutes {
     let dependencies: HTTPAPIDependencies
 
@@ -16,10 +16,10 @@ struct CommandRoutes {
             try Permissions.requireOperator(principal)
             let id = try context.parameters.require("id")
             let name = try context.parameters.require("name")
-            var timeout = Duration.seconds(10)
+            var timeout = Duration.seconds(5)
             if let text = request.form["timeout"] {
-                guard let ns = TelemetryRoutes.duration(text), ns > 0, ns <= 120_000_000_000 else {
-                    throw ProblemDetails(status: .badRequest, code: "invalid_parameter", detail: "'timeout' must be a duration from 1ms to 120s, e.g. 5s.")
+                guard let ns = TelemetryRoutes.duration(text), ns > 0, ns <= 30_000_000_000 else {
+                    throw ProblemDetails(status: .badRequest, code: "invalid_parameter", detail: "'timeout' must be a duration from 1ms to 30s, e.g. 5s.")
                 }
                 timeout = .nanoseconds(ns)
             }
@@ -28,6 +28,11 @@ struct CommandRoutes {
             let record = try await self.dependencies.commands.invoke(
                 name, twin: id, tenant: principal.tenant, request: payload, timeout: timeout, requestedBy: principal.subject)
             context.logger.info("command sent", metadata: ["twin.id": "\(id)", "command": "\(name)", "status": "\(record.status.rawValue)"])
+            if record.status == .deviceOffline {
+                throw ProblemDetails(
+                    status: .conflict, code: "device_offline",
+                    detail: "The device of twin '\(id)' is not connected, so command '\(name)' was not sent (command id \(record.id)).")
+            }
             guard record.status == .completed else {
                 var problem = ProblemDetails(
                     status: .gatewayTimeout, code: "command_timed_out",
@@ -39,7 +44,7 @@ struct CommandRoutes {
         }
         router.get("api/v1/twins/:id/commands") { request, context in
             let principal = try context.requirePrincipal()
-            let limit = Pagination(request).limit
+            let limit = try Pagination(request).limit
             let records = try await self.dependencies.commands.history(twin: try context.parameters.require("id"), tenant: principal.tenant, limit: limit)
             return try HTTPJSON.encode(.ok, Page(items: records.map(CommandDocument.init), next: nil))
         }

@@ -97,6 +97,11 @@ public enum HTTPAPIServer {
                 ? Self.json(.ok, ["status": "ready"])
                 : Self.json(.serviceUnavailable, ["status": "starting"])
         }
+        router.get("openapi.json") { _, _ -> Response in
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
         router.get("metrics") { _, _ -> Response in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

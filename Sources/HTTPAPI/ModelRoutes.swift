@@ -14,7 +14,7 @@ struct ModelRoutes {
         models.get { request, context in
             let principal = try context.requirePrincipal()
             let all = self.dependencies.registry.models(tenant: principal.tenant)
-            let page = Pagination(request)
+            let page = try Pagination(request)
             let items = Array(all.filter { page.cursor == nil || $0.id > page.cursor! }.prefix(page.limit))
             let next = items.count == page.limit && all.last?.id != items.last?.id ? items.last?.id : nil
             return try HTTPJSON.encode(.ok, Page(items: items, next: next))
@@ -60,9 +60,21 @@ struct Pagination {
     var cursor: String?
     var limit: Int
 
-    init(_ request: Request) {
-        self.cursor = request.form["cursor"]
-        self.limit = min(max(request.form["limit"].flatMap { Int($0) } ?? 100, 1), 1000)
+    /// - Throws: 400 problem details for a limit outside 1...1000 or an overlong cursor.
+    init(_ request: Request) throws {
+        let form = request.form
+        self.cursor = form["cursor"]
+        guard (self.cursor?.utf8.count ?? 0) <= 200 else {
+            throw ProblemDetails(status: .badRequest, code: "invalid_parameter", detail: "'cursor' is at most 200 characters; use the 'next' of the previous page.")
+        }
+        guard let text = form["limit"] else {
+            self.limit = 100
+            return
+        }
+        guard let limit = Int(text), (1...1000).contains(limit) else {
+            throw ProblemDetails(status: .badRequest, code: "invalid_parameter", detail: "'limit' must be an integer from 1 to 1000.")
+        }
+        self.limit = limit
     }
 }
 

@@ -58,6 +58,14 @@ struct ProblemDetailsMiddleware<Context: RequestContext>: RouterMiddleware {
             throw problem
         } catch let error as TwinError {
             throw error.problem
+        } catch let error as HTTPError where error.status == .notFound && RouteTable.api.allowedMethods(request.uri.path) != nil {
+            let allowed = RouteTable.api.allowedMethods(request.uri.path) ?? []
+            var response = try ProblemDetails(
+                status: .methodNotAllowed, code: "method_not_allowed",
+                detail: "\(request.method) is not allowed on \(request.uri.path); use \(allowed.joined(separator: ", "))."
+            ).response(from: request, context: context)
+            response.headers[.allow] = allowed.joined(separator: ", ")
+            return response
         } catch let error as HTTPError {
             let code = error.status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_")
             let detail =

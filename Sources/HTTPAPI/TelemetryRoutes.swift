@@ -110,7 +110,7 @@ struct TelemetryRoutes {
                     points.append(Point(time: RFC3339.format(bucket.start), value: TelemetrySample(time: 0, value: value).value))
                 }
             } else {
-                let limit = min(Int(query["limit"] ?? "") ?? 10_000, 100_000)
+                let limit = try Self.limit(query["limit"])
                 for index in 0..<min(data.count, limit) {
                     points.append(Point(time: RFC3339.format(data.timestamps[index]), value: TelemetrySample(time: 0, value: data.value(at: index)).value))
                 }
@@ -125,6 +125,14 @@ struct TelemetryRoutes {
             throw ProblemDetails(status: .notFound, code: "not_found", detail: "Twin '\(twin.id)' has no telemetry field '\(field)'.")
         }
         return Reply(series: result)
+    }
+
+    private static func limit(_ text: String?) throws -> Int {
+        guard let text else { return 10_000 }
+        guard let limit = Int(text), (1...100_000).contains(limit) else {
+            throw ProblemDetails(status: .badRequest, code: "invalid_parameter", detail: "'limit' must be an integer from 1 to 100000.")
+        }
+        return limit
     }
 
     private static func splitPercentile(_ name: String) -> (String, Double?) {

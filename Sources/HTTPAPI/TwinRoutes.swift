@@ -14,7 +14,7 @@ struct TwinRoutes {
         let twins = router.group("api/v1/twins")
         twins.get { request, context in
             let principal = try context.requirePrincipal()
-            let page = Pagination(request)
+            let page = try Pagination(request)
             let (items, next) = self.dependencies.registry.listTwins(tenant: principal.tenant, after: page.cursor, limit: page.limit)
             return try HTTPJSON.encode(.ok, Page(items: items.map { self.document($0) }, next: next))
         }

@@ -85,7 +85,7 @@ public struct TenantSettings: Codable, Sendable, Equatable {
 /// A command sent to a device and what became of it.
 public struct CommandRecord: Codable, Sendable, Equatable {
     public enum Status: String, Codable, Sendable {
-        case pending, completed, timedOut = "timed_out"
+        case pending, completed, timedOut = "timed_out", deviceOffline = "device_offline"
     }
 
     public var id: String

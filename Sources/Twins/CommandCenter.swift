@@ -15,7 +15,8 @@ public final class CommandCenter: Sendable {
     }
 
     /// Sends a command and waits up to `timeout` for the device's response.
-    /// - Returns: the record, `completed` with the response or `timed_out`.
+    /// - Returns: the record, `completed` with the response, `timed_out`, or `device_offline` when the
+    ///   twin's device is not connected (nothing is sent then).
     /// - Throws: ``TwinError`` for an unknown twin, or a command the twin's model does not declare.
     public func invoke(
         _ name: String, twin id: String, tenant: TenantID, request: JSONValue, timeout: Duration, requestedBy: String
@@ -37,6 +38,13 @@ public final class CommandCenter: Sendable {
         let correlation = UUID().uuidString.lowercased()
         var record = CommandRecord(
             id: correlation, tenant: tenant, twin: id, name: name, request: request, requestedBy: requestedBy, now: WallClock.nowNanoseconds())
+        guard self.registry.isOnline(id, tenant: tenant) else {
+            // Nothing would answer: say so at once instead of waiting for the timeout.
+            record.status = .deviceOffline
+            record.completedAt = record.requestedAt
+            try await self.registry.store.saveCommand(record)
+            return record
+        }
         try await self.registry.store.saveCommand(record)
         let payload = [UInt8]((try? JSONEncoder().encode(request)) ?? Data("null".utf8))
         let topic = "tg/\(tenant)/\(id)/commands/\(name)"

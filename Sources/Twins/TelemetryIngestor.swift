@@ -77,6 +77,10 @@ public final class TelemetryIngestor: Sendable {
         switch document {
         case .object(let object): objects = [("$", object)]
         case .array(let array):
+            guard !array.isEmpty else {
+                report.rejected.append(.init(path: "$", message: "an empty array holds no points"))
+                return report
+            }
             var list: [(String, [String: JSONValue])] = []
             for (index, element) in array.enumerated() {
                 guard case .object(let object) = element else {

@@ -201,11 +201,13 @@ extension TwinRegistry {
             guard let tenantState = state.tenants[tenant], var twin = tenantState.twins[id] else {
                 throw TwinError.twinNotFound(id, tenant: tenant)
             }
-            if let ifMatch, !Self.matches(ifMatch, twin.version) {
-                throw TwinError.versionMismatch(id, expected: ifMatch, current: twin.version)
-            }
             let modelBefore = twin.model
+            let version = twin.version
+            // A bad request is reported as such before a stale ETag.
             try change(&twin, tenantState)
+            if let ifMatch, !Self.matches(ifMatch, version) {
+                throw TwinError.versionMismatch(id, expected: ifMatch, current: version)
+            }
             twin.version += 1
             twin.updatedAt = WallClock.nowNanoseconds()
             state.tenants[tenant]!.twins[id] = twin

@@ -187,7 +187,9 @@ def test_commands_round_trip_with_correlation_data_and_time_out(server):
     from paho.mqtt.properties import Properties
     upload_pump(server)
     api(server, "POST", "/twins", json_body={"id": "pump-c", "model": "tg:test:Pump;1"})
-    device = Client(server.mqtt_port, client_id=unique("pumpc"))
+    offline = api(server, "POST", "/twins/pump-c/commands/reboot", json_body={"delay": 1})
+    assert offline.status == 409 and offline.json()["code"] == "device_offline"
+    device = Client(server.mqtt_port, client_id="pump-c")  # client id = twin id: the twin is online
     device.subscribe("tg/default/pump-c/commands/+", qos=1)
 
     def answer(client, userdata, message):
@@ -209,7 +211,7 @@ def test_commands_round_trip_with_correlation_data_and_time_out(server):
     late = api(server, "POST", "/twins/pump-c/commands/reboot?timeout=300ms", json_body={"delay": 1})
     assert late.status == 504 and late.json()["code"] == "command_timed_out"
     history = api(server, "GET", "/twins/pump-c/commands").json()["items"]
-    assert [c["status"] for c in history] == ["timed_out", "completed"]
+    assert [c["status"] for c in history] == ["timed_out", "completed", "device_offline"]
     assert history[1]["requestedBy"] == "anonymous"
     device.disconnect()
 

@@ -1,0 +1,244 @@
+#!/usr/bin/env python3
+"""Writes Sources/HTTPAPI/OpenAPIDocument.swift: the OpenAPI 3.1 document of the HTTP API, kept here as
+structured data because it is easier to review and change than the JSON. Run it after changing a route."""
+import json
+TWIN_ID = {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,128}$"}
+MODEL_ID = {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9:_.-]{0,199};[1-9][0-9]{0,8}$"}
+NAME = {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]{0,63}$"}
+def nullable(schema): return dict(schema, type=[schema["type"], "null"])
+def ref(n): return {"$ref": "#/components/schemas/%s" % n}
+def problem(desc): return {"description": desc, "content": {"application/problem+json": {"schema": ref("Problem")}}}
+def js(desc, schema, headers=None):
+    r = {"description": desc, "content": {"application/json": {"schema": schema}}}
+    if headers: r["headers"] = headers
+    return r
+def influx_err(desc): return {"description": desc, "content": {"application/json": {"schema": ref("InfluxError")}}}
+ETAG = {"ETag": {"description": "The twin's version, for If-Match.", "schema": {"type": "string"}}}
+IFMATCH = {"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
+           "description": "An ETag from an earlier read; the change is refused with 412 when the twin changed since."}
+TWIN_PATH = {"name": "id", "in": "path", "required": True, "schema": TWIN_ID}
+AUTH = {"401": problem("No or wrong credentials.")}
+COMMON = {"400": problem("Bad request."), **AUTH}
+PAGE = [{"name": "cursor", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 200},
+         "description": "The `next` value of the previous page."},
+        {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}]
+JSONV = {}
+schemas = {
+  "Problem": {"type": "object", "required": ["type", "title", "status", "detail", "code"], "properties": {
+      "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"},
+      "code": {"type": "string"},
+      "errors": {"type": "array", "items": {"type": "object", "required": ["path", "message"],
+                 "properties": {"path": {"type": "string"}, "message": {"type": "string"}}}}}},
+  "InfluxError": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
+  "InfluxResults": {"type": "object", "required": ["results"], "properties": {"results": {"type": "array", "items": {
+      "type": "object", "required": ["statement_id"], "properties": {
+          "statement_id": {"type": "integer"}, "error": {"type": "string"},
+          "series": {"type": "array", "items": {"type": "object", "required": ["name", "columns", "values"], "properties": {
+              "name": {"type": "string"}, "tags": {"type": "object", "additionalProperties": {"type": "string"}},
+              "columns": {"type": "array", "items": {"type": "string"}}, "values": {"type": "array", "items": {"type": "array"}}}}}}}}}},
+  "Relationship": {"type": "object", "required": ["name", "target"], "properties": {"name": {"type": "string"}, "target": {"type": "string"}}},
+  "Property": {"type": "object", "required": ["value", "version", "updatedAt"], "properties": {
+      "value": JSONV, "version": {"type": "integer"}, "updatedAt": {"type": "string", "format": "date-time"}}},
+  "Sample": {"type": "object", "required": ["time", "value"], "properties": {"time": {"type": "string", "format": "date-time"}, "value": JSONV}},
+  "Twin": {"type": "object", "required": ["id", "tags", "reported", "desired", "delta", "relationships", "version", "etag", "createdAt",
+                                          "updatedAt", "presence", "telemetry"], "properties": {
+      "id": {"type": "string"}, "model": {"type": "string"}, "tags": {"type": "object", "additionalProperties": {"type": "string"}},
+      "reported": {"type": "object", "additionalProperties": ref("Property")},
+      "desired": {"type": "object", "additionalProperties": ref("Property")},
+      "delta": {"type": "object"}, "relationships": {"type": "array", "items": ref("Relationship")},
+      "learnedFields": {"type": "object", "additionalProperties": {"type": "string", "enum": ["double", "integer", "boolean", "string"]}},
+      "version": {"type": "integer"}, "etag": {"type": "string"},
+      "createdAt": {"type": "string", "format": "date-time"}, "updatedAt": {"type": "string", "format": "date-time"},
+      "lastSeen": {"type": "string", "format": "date-time"}, "presence": {"type": "string", "enum": ["online", "offline"]},
+      "telemetry": {"type": "object", "additionalProperties": ref("Sample")}}},
+  "TwinPage": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": ref("Twin")}, "next": {"type": "string"}}},
+  "TwinDraft": {"type": "object", "required": ["id"], "description": "Members that are null or left out take their defaults.",
+      "properties": {
+      "id": TWIN_ID, "model": nullable(MODEL_ID), "tags": {"type": ["object", "null"], "additionalProperties": {"type": "string"}},
+      "relationships": {"type": ["array", "null"], "items": ref("Relationship")}, "desired": {"type": ["object", "null"]}}},
+  "TwinPatch": {"type": "object", "description": "Members that are null or left out stay as they are.", "properties": {
+      "model": nullable(MODEL_ID), "tags": {"type": ["object", "null"], "additionalProperties": {"type": "string"}},
+      "relationships": {"type": ["array", "null"], "items": ref("Relationship")}}},
+  "Model": {"type": "object", "required": ["id"], "description": "A DTDL-inspired twin model; the id carries its version.",
+      "properties": {
+      "id": MODEL_ID, "displayName": {"type": "string"}, "description": {"type": "string"},
+      "extends": {"type": "array", "items": MODEL_ID},
+      "properties": {"type": "array", "items": {"type": "object", "required": ["name", "schema"], "properties": {
+          "name": NAME, "schema": {"type": "string", "enum": ["boolean", "integer", "double", "string", "enum", "object"]},
+          "writable": {"type": "boolean"}, "unit": {"type": "string"}, "minimum": {"type": "number"}, "maximum": {"type": "number"},
+          "values": {"type": "array", "items": {"type": "string"}}}}},
+      "telemetry": {"type": "array", "items": {"type": "object", "required": ["name", "schema"], "properties": {
+          "name": NAME, "schema": {"type": "string", "enum": ["boolean", "integer", "double", "string"]}, "unit": {"type": "string"},
+          "expectedRange": {"type": "object", "properties": {"min": {"type": "number"}, "max": {"type": "number"}}}}}},
+      "commands": {"type": "array", "items": {"type": "object", "required": ["name"], "properties": {
+          "name": NAME, "request": {"type": "object"}, "response": {"type": "object"}}}},
+      "relationships": {"type": "array", "items": {"type": "object", "required": ["name"], "properties": {
+          "name": NAME, "target": MODEL_ID}}}}},
+  "ModelPage": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": ref("Model")}, "next": {"type": "string"}}},
+  "TelemetryPoint": {"type": "object", "minProperties": 1,
+      "description": "Field name to number, boolean or string; optional ts as integer ns or RFC 3339.",
+      "additionalProperties": {"oneOf": [{"type": "number"}, {"type": "boolean"}, {"type": "string"}]}},
+  "TelemetrySeries": {"type": "object", "required": ["series"], "properties": {"series": {"type": "array", "items": {
+      "type": "object", "required": ["twin", "field", "measurement", "tags", "points"], "properties": {
+          "twin": {"type": "string"}, "field": {"type": "string"}, "measurement": {"type": "string"},
+          "tags": {"type": "object", "additionalProperties": {"type": "string"}}, "aggregate": {"type": "string"},
+          "every": {"type": "string"}, "points": {"type": "array", "items": ref("Sample")}}}}}},
+  "Flagged": {"type": "object", "required": ["accepted", "flagged"], "properties": {"accepted": {"type": "integer"},
+      "flagged": {"type": "array", "items": {"type": "object", "properties": {"path": {"type": "string"}, "message": {"type": "string"}}}}}},
+  "Command": {"type": "object", "required": ["id", "twin", "name", "status", "request", "requestedAt", "requestedBy"], "properties": {
+      "id": {"type": "string"}, "twin": {"type": "string"}, "name": {"type": "string"},
+      "status": {"type": "string", "enum": ["pending", "completed", "timed_out", "device_offline"]}, "request": JSONV, "response": JSONV,
+      "requestedAt": {"type": "string", "format": "date-time"}, "completedAt": {"type": "string", "format": "date-time"},
+      "requestedBy": {"type": "string"}}},
+  "CommandPage": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": ref("Command")}}},
+  "QueryResult": {"type": "object", "required": ["items", "count"], "properties": {"items": {"type": "array"}, "count": {"type": "integer"}}},
+  "Status": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
+}
+text_body = {"content": {"text/plain": {"schema": {"type": "string"}}}}
+paths = {
+ "/healthz": {"get": {"operationId": "health", "summary": "Liveness probe.", "security": [], "responses": {"200": js("Alive.", ref("Status"))}}},
+ "/readyz": {"get": {"operationId": "ready", "summary": "Readiness probe.", "security": [], "responses": {
+     "200": js("Ready.", ref("Status")), "503": js("Starting.", ref("Status"))}}},
+ "/metrics": {"get": {"operationId": "metrics", "summary": "Prometheus metrics.", "security": [], "responses": {
+     "200": {"description": "Prometheus text format 0.0.4.", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+ "/ping": {"get": {"operationId": "influxPing", "summary": "InfluxDB 1.x ping.", "security": [], "responses": {"204": {"description": "Up."}}}},
+ "/write": {"post": {"operationId": "influxWrite", "summary": "InfluxDB 1.x line-protocol write; db is the tenant.",
+     "parameters": [{"name": "db", "in": "query", "required": True, "schema": {"type": "string"}},
+                    {"name": "precision", "in": "query", "required": False, "schema": {"type": "string", "enum": ["n", "ns", "u", "us", "ms", "s", "m", "h"]}},
+                    {"name": "u", "in": "query", "required": False, "schema": {"type": "string"}},
+                    {"name": "p", "in": "query", "required": False, "schema": {"type": "string"}}],
+     "requestBody": {"required": True, "content": {"text/plain": {"schema": {"type": "string"}}}},
+     "responses": {"204": {"description": "Written and durable."}, "400": influx_err("Unparsable lines or type conflicts (partial write)."),
+                   "401": influx_err("Credentials missing or wrong."), "403": influx_err("Not the caller's database."),
+                   "404": influx_err("No such database."), "413": influx_err("Body too large."), "503": influx_err("Storage unavailable.")}}},
+ "/query": {
+   "get": {"operationId": "influxQuery", "summary": "InfluxQL (the subset Grafana uses).",
+     "parameters": [{"name": "q", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1}},
+                    {"name": "db", "in": "query", "required": False, "schema": {"type": "string"}},
+                    {"name": "epoch", "in": "query", "required": False, "schema": {"type": "string", "enum": ["ns", "u", "us", "ms", "s", "m", "h"]}}],
+     "responses": {"200": js("Results, with per-statement errors.", ref("InfluxResults")), "400": influx_err("Unparsable query."),
+                   "401": influx_err("Credentials missing or wrong.")}},
+   "post": {"operationId": "influxQueryPost", "summary": "InfluxQL with a form body.",
+     "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object", "required": ["q"], "properties": {
+         "q": {"type": "string", "minLength": 1}, "db": {"type": "string"}, "epoch": {"type": "string", "enum": ["ns", "u", "us", "ms", "s", "m", "h"]}}}}}},
+     "responses": {"200": js("Results, with per-statement errors.", ref("InfluxResults")), "400": influx_err("Unparsable query."),
+                   "401": influx_err("Credentials missing or wrong."), "413": problem("Body too large.")}}},
+ "/api/v1/models": {
+   "get": {"operationId": "listModels", "summary": "List models.", "parameters": PAGE,
+           "responses": {"200": js("A page of models.", ref("ModelPage")), **COMMON}},
+   "post": {"operationId": "createModel", "summary": "Upload a model (immutable per version).",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": ref("Model")}}},
+            "responses": {"201": js("Created.", ref("Model")), "200": js("The same model existed already.", ref("Model")),
+                          "403": problem("Role may not change models."), "409": problem("Another model has this id."),
+                          "413": problem("Body too large."), "422": problem("Invalid model; every issue with its path."), **COMMON}}},
+ "/api/v1/models/{id}": {
+   "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+   "get": {"operationId": "getModel", "summary": "A model.", "responses": {"200": js("The model.", ref("Model")), "404": problem("No such model."), **COMMON}},
+   "delete": {"operationId": "deleteModel", "summary": "Delete an unused model.",
+              "responses": {"204": {"description": "Deleted."}, "403": problem("Role may not change models."), "404": problem("No such model."),
+                            "409": problem("Still used."), **COMMON}}},
+ "/api/v1/twins": {
+   "get": {"operationId": "listTwins", "summary": "List twins.", "parameters": PAGE,
+           "responses": {"200": js("A page of twins.", ref("TwinPage")), **COMMON}},
+   "post": {"operationId": "createTwin", "summary": "Create a twin.",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": ref("TwinDraft")}}},
+            "responses": {"201": js("Created.", ref("Twin"), {**ETAG, "Location": {"schema": {"type": "string"}}}),
+                          "403": problem("Role may not change twins."), "404": problem("Unknown model."), "409": problem("The twin exists."),
+                          "413": problem("Body too large."), "422": problem("Invalid id, relationships or desired values."), **COMMON}}},
+ "/api/v1/twins/{id}": {
+   "parameters": [TWIN_PATH],
+   "get": {"operationId": "getTwin", "summary": "A twin with delta, presence and last telemetry.",
+           "responses": {"200": js("The twin.", ref("Twin"), ETAG), "404": problem("No such twin."), **COMMON}},
+   "patch": {"operationId": "updateTwin", "summary": "Change model, tags or relationships.", "parameters": [IFMATCH],
+             "requestBody": {"required": True, "content": {"application/json": {"schema": ref("TwinPatch")}}},
+             "responses": {"200": js("Changed.", ref("Twin"), ETAG), "403": problem("Role may not change twins."), "404": problem("No such twin or model."),
+                           "412": problem("The twin changed since the ETag."), "413": problem("Body too large."), "422": problem("Invalid relationships."), **COMMON}},
+   "delete": {"operationId": "deleteTwin", "summary": "Delete a twin.", "parameters": [IFMATCH],
+              "responses": {"204": {"description": "Deleted."}, "403": problem("Role may not change twins."), "404": problem("No such twin."),
+                            "412": problem("The twin changed since the ETag."), **COMMON}}},
+ "/api/v1/twins/{id}/desired": {"parameters": [TWIN_PATH], "patch": {
+     "operationId": "setDesired", "summary": "Set desired properties (null removes one); the delta goes to the device.", "parameters": [IFMATCH],
+     "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
+     "responses": {"200": js("Changed.", ref("Twin"), ETAG), "403": problem("Role may not change twins."), "404": problem("No such twin."),
+                   "412": problem("The twin changed since the ETag."), "413": problem("Body too large."), "422": problem("Not writable or wrong type."), **COMMON}}},
+ "/api/v1/twins/{id}/reported": {"parameters": [TWIN_PATH], "patch": {
+     "operationId": "report", "summary": "Report properties as the device.",
+     "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
+     "responses": {"200": js("Recorded.", ref("Twin"), ETAG), "404": problem("No such twin."), "413": problem("Body too large."),
+                   "422": problem("Unknown property or wrong type."), **COMMON}}},
+ "/api/v1/twins/{id}/telemetry": {"parameters": [TWIN_PATH],
+   "post": {"operationId": "writeTelemetry", "summary": "Write telemetry points (one object or an array); acknowledged once durable.",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {"oneOf": [ref("TelemetryPoint"), {"type": "array", "minItems": 1, "items": ref("TelemetryPoint")}]}}}},
+            "responses": {"204": {"description": "Stored durably."}, "200": js("Stored; some values outside the expected range.", ref("Flagged")),
+                          "413": problem("Body too large."), "422": problem("Points refused, each with the reason."),
+                          "503": problem("Storage unavailable."), **COMMON}},
+   "get": {"operationId": "readTelemetry", "summary": "Read a field raw or aggregated per bucket.",
+           "parameters": [{"name": "field", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1}},
+                          {"name": "from", "in": "query", "required": False, "schema": {"type": "string"}, "description": "RFC 3339 or integer ns."},
+                          {"name": "to", "in": "query", "required": False, "schema": {"type": "string"}},
+                          {"name": "every", "in": "query", "required": False, "schema": {"type": "string", "pattern": "^[1-9][0-9]{0,8}(ns|us|ms|s|m|h|d)$"}},
+                          {"name": "agg", "in": "query", "required": False, "schema": {"type": "string", "pattern": "^(count|min|max|mean|sum|first|last|stddev|spread|median|p[0-9]{1,2})$"}},
+                          {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 100000}}],
+           "responses": {"200": js("The series of the twin that have the field.", ref("TelemetrySeries")), "404": problem("No such twin or field."), **COMMON}}},
+ "/api/v1/twins/{id}/commands": {"parameters": [TWIN_PATH], "get": {
+     "operationId": "listCommands", "summary": "Recorded commands, newest first.",
+     "parameters": [{"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
+     "responses": {"200": js("Commands.", ref("CommandPage")), "404": problem("No such twin."), **COMMON}}},
+ "/api/v1/twins/{id}/commands/{name}": {"parameters": [TWIN_PATH, {"name": "name", "in": "path", "required": True, "schema": NAME}], "post": {
+     "operationId": "sendCommand", "summary": "Send a command over MQTT 5 request/response and wait for the answer.",
+     "parameters": [{"name": "timeout", "in": "query", "required": False, "schema": {"type": "string", "pattern": "^([1-9][0-9]{0,3}ms|[1-9]s|[12][0-9]s|30s)$"}}],
+     "requestBody": {"required": False, "content": {"application/json": {"schema": {}}}},
+     "responses": {"200": js("The device answered.", ref("Command")), "403": problem("Role may not send commands."),
+                   "404": problem("No such twin or command."), "409": problem("The device is not connected; nothing was sent."),
+                   "413": problem("Body too large."), "422": problem("Request does not fit the command."),
+                   "504": problem("The device did not answer in time."), **COMMON}}},
+ "/api/v1/query": {
+   "get": {"operationId": "queryTwins", "summary": "Twin query language (see README).",
+           "parameters": [{"name": "q", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1}}],
+           "responses": {"200": js("Rows.", ref("QueryResult")), **COMMON}},
+   "post": {"operationId": "queryTwinsPost", "summary": "Twin query language in a JSON body.",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "required": ["query"], "properties": {"query": {"type": "string", "minLength": 1}}}}}},
+            "responses": {"200": js("Rows.", ref("QueryResult")), "413": problem("Body too large."), **COMMON}}},
+ "/api/v1/twins/{id}/stream": {"parameters": [TWIN_PATH], "get": {
+     "operationId": "streamTwin", "summary": "Server-Sent Events of one twin (kinds filter: telemetry, reported, desired, presence, twin).",
+     "parameters": [{"name": "kinds", "in": "query", "required": False, "schema": {"type": "string"}}],
+     "responses": {"200": {"description": "An endless text/event-stream.", "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                   "404": problem("No such twin."), **COMMON}}},
+ "/api/v1/events/stream": {"get": {
+     "operationId": "streamEvents", "summary": "Server-Sent Events of the tenant's twins.",
+     "parameters": [{"name": "kinds", "in": "query", "required": False, "schema": {"type": "string"}},
+                    {"name": "twin", "in": "query", "required": False, "schema": {"type": "string"}}],
+     "responses": {"200": {"description": "An endless text/event-stream.", "content": {"text/event-stream": {"schema": {"type": "string"}}}}, **COMMON}}},
+}
+doc = {"openapi": "3.1.0",
+       "info": {"title": "TwinGuard API", "version": "0.2.0",
+                "description": "Digital twins, telemetry and the InfluxDB 1.x compatible endpoints of TwinGuard. Errors are RFC 9457 problem details (application/problem+json) except on /write and /query, which answer in InfluxDB's shape."},
+       "servers": [{"url": "/"}],
+       "security": [{"basic": []}, {}],
+       "components": {"securitySchemes": {"basic": {"type": "http", "scheme": "basic"}}, "schemas": schemas},
+       "paths": paths}
+def compact(v): return json.dumps(v, separators=(",", ":"))
+lines = ["{", ' "openapi": "3.1.0",', ' "info": ' + compact(doc["info"]) + ",", ' "servers": ' + compact(doc["servers"]) + ",",
+         ' "security": ' + compact(doc["security"]) + ",", ' "components": {', '  "securitySchemes": ' + compact(doc["components"]["securitySchemes"]) + ",",
+         '  "schemas": {']
+items = list(schemas.items())
+for i, (k, v) in enumerate(items):
+    lines.append('   ' + json.dumps(k) + ': ' + compact(v) + ("," if i < len(items) - 1 else ""))
+lines += ['  }', ' },', ' "paths": {']
+items = list(paths.items())
+for i, (k, v) in enumerate(items):
+    lines.append('  ' + json.dumps(k) + ': ' + compact(v) + ("," if i < len(items) - 1 else ""))
+lines += [' }', '}']
+text = "\n".join(lines)
+json.loads(text)
+swift = '''/// The OpenAPI 3.1 document served at `/openapi.json`, describing every route of ``HTTPAPIServer``.
+///
+/// Kept in one place with the routes it describes; `scripts/test` runs schemathesis against the running
+/// server with it, so a route that drifts from this document fails the build.
+enum OpenAPIDocument {
+    static let json = #"""
+''' + text + '''
+"""#
+}
+'''
+open(__import__("os").path.join(__import__("os").path.dirname(__file__), "..", "Sources", "HTTPAPI", "OpenAPIDocument.swift"), "w").write(swift)
