@@ -53,3 +53,22 @@ extension SQLiteStore {
         }
     }
 }
+
+extension SQLiteStore {
+    /// Copies the database at `source` to `destination` with SQLite's online backup, which is consistent
+    /// even while a server writes to it.
+    public static func backup(databaseAt source: String, to destination: String) throws {
+        do {
+            var configuration = Configuration()
+            configuration.readonly = true
+            configuration.busyMode = .timeout(10)
+            let from = try DatabaseQueue(path: source, configuration: configuration)
+            let to = try DatabaseQueue(path: destination)
+            try from.backup(to: to)
+            try to.close()
+            try from.close()
+        } catch {
+            throw StorageError.readFailed("a backup of '\(source)'", error)
+        }
+    }
+}

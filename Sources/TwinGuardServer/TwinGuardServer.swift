@@ -34,6 +34,8 @@ public struct TwinGuardServer: Sendable {
     let eventLoops: MultiThreadedEventLoopGroup
     let services: [any Service]
     let logger: Logger
+    /// Held for the server's life: no second server on the same data dir.
+    let lock: DataDirectoryLock
 
     /// Builds a server: prepares the data dir, opens and migrates the store, restores broker state.
     /// Nothing listens until ``run()``.
@@ -47,6 +49,7 @@ public struct TwinGuardServer: Sendable {
         logger: Logger
     ) async throws -> TwinGuardServer {
         try DataDirectory.prepare(configuration.dataDir)
+        let lock = try DataDirectoryLock.acquire(configuration.dataDir)
         let store = try SQLiteStore(path: configuration.databasePath)
         var brokerLogger = logger
         brokerLogger[metadataKey: "component"] = "mqtt"
@@ -109,7 +112,7 @@ public struct TwinGuardServer: Sendable {
         return TwinGuardServer(
             configuration: configuration, broker: broker, store: store, timeSeries: timeSeries, registry: registry,
             mqttServer: mqttServer, eventLoops: group,
-            services: services, logger: logger)
+            services: services, logger: logger, lock: lock)
     }
 
     /// The broker listeners the configuration asks for. MQTTS arrives with device certificates.
