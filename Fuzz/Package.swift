@@ -1,5 +1,6 @@
 // swift-tools-version:6.2
-// The libFuzzer target for the MQTT decoder, in its own package so that normal builds skip it.
+// The libFuzzer targets (MQTT decoder; telemetry and twin parsers), in their own package so that normal
+// builds skip them.
 // Build and run with scripts/fuzz.
 import PackageDescription
 
@@ -15,6 +16,12 @@ let package = Package(
             dependencies: [.product(name: "MQTTCodec", package: "TwinGuard")],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])],
             linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address"])]
-        )
+        ),
+        .executableTarget(
+            name: "TelemetryFuzz",
+            dependencies: [.product(name: "TelemetryParsers", package: "TwinGuard")],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])],
+            linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address"])]
+        ),
     ]
 )

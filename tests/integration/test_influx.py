@@ -127,3 +127,22 @@ def test_credentials_are_required_without_anonymous_access(server_factory):
     assert answer.status == 401 and "authorization failed" in answer.json()["error"]
     assert request(server.http_port, "GET", "/api/v1/twins").status == 401
     assert request(server.http_port, "GET", "/ping").status == 204
+
+
+def test_hostile_queries_get_errors_not_crashes(server):
+    assert write(server.http_port, "h v=1 %d" % T0).status == 204
+    hostile = [
+        "SELECT mean(v) FROM h WHERE time >= -9223372036854775808 GROUP BY time(1ns)",
+        "SELECT mean(v) FROM h WHERE time <= 9223372036854775807 AND time > 0 GROUP BY time(1s)",
+        "SELECT count(v) FROM h GROUP BY time(1ns) fill(1e300)",
+        "SELECT v FROM h LIMIT 99999999999999999999999",
+        "SELECT mean(v) FROM h WHERE time > now() - 99999999999999999999w",
+        "SELECT v FROM h WHERE host =~ /(unclosed/",
+    ]
+    for q in hostile:
+        answer = query(server.http_port, q)
+        assert answer.status in (200, 400), (q, answer)
+        body = answer.json()
+        assert "error" in body or "error" in body["results"][0], (q, body)
+    assert server.alive()
+    assert request(server.http_port, "GET", "/ping").status == 204

@@ -62,7 +62,7 @@ public enum Aggregation {
     /// The start of the bucket holding `time`, aligned to the epoch as InfluxDB does.
     public static func bucketStart(_ time: Int64, every: Int64) -> Int64 {
         let remainder = time % every
-        return remainder >= 0 ? time - remainder : time - remainder - every
+        return remainder >= 0 ? time - remainder : time &- remainder &- every
     }
 
     /// Aggregates `column` (normalized, already limited to the range) into buckets of `every` ns
@@ -74,14 +74,16 @@ public enum Aggregation {
             return [BucketValue(start: from, value: Self.apply(function, column, 0..<column.count))]
         }
         var result: [BucketValue] = []
-        var bucket = Self.bucketStart(from - offset, every: every) + offset
+        var bucket = Self.bucketStart(from &- offset, every: every) &+ offset
         var index = column.timestamps.partitionPoint { $0 >= bucket }
         let bucketLimit = 10_000_000
         while bucket < to && result.count < bucketLimit {
-            let end = bucket &+ every
+            let (sum, overflow) = bucket.addingReportingOverflow(every)
+            let end = overflow ? Int64.max : sum
             let startIndex = index
             while index < column.count && column.timestamps[index] < end { index += 1 }
             result.append(BucketValue(start: bucket, value: Self.apply(function, column, startIndex..<index)))
+            if overflow { break }
             bucket = end
         }
         return result

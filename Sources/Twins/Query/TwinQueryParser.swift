@@ -171,7 +171,9 @@ public struct TwinQueryParser {
             if self.keyword("DESC") { query.descending = true } else { _ = self.keyword("ASC") }
         }
         if self.keyword("LIMIT") {
-            guard case .number(let number) = self.peek, number >= 0, number == number.rounded() else { throw self.error("a whole number") }
+            guard case .number(let number) = self.peek, number >= 0, number < 1e9, number == number.rounded() else {
+                throw self.error("a whole number below 1000000000")
+            }
             self.index += 1
             query.limit = Int(number)
         }

@@ -90,8 +90,10 @@ extension InfluxQLExecutor {
         let start = interval == nil ? (statement.from ?? 0) : (statement.from ?? minimum)
         let end = statement.to ?? max(self.now(), maximum) + 1
         if let interval {
-            let buckets = (end - Aggregation.bucketStart(start - statement.intervalOffset, every: interval)) / interval
-            guard buckets <= Int64(self.maximumBuckets) else {
+            let (shifted, overflow1) = start.subtractingReportingOverflow(statement.intervalOffset)
+            let (span, overflow2) = overflow1 ? (0, true) : end.subtractingReportingOverflow(Aggregation.bucketStart(shifted, every: interval))
+            guard !overflow2, span / interval <= Int64(self.maximumBuckets) else {
+                let buckets = overflow2 ? "more than \(self.maximumBuckets)" : "\(span / interval)"
                 throw .invalidQuery("too many buckets (\(buckets)): narrow the time range or widen the GROUP BY time interval")
             }
         }
@@ -114,7 +116,8 @@ extension InfluxQLExecutor {
                 } else {
                     switch statement.fill {
                     case .previous: value = previous[position]
-                    case .value(let number): value = functions[position] == .count ? .integer(Int64(number)) : .double(number)
+                    case .value(let number):
+                        value = functions[position] == .count && abs(number) < 9.2e18 ? .integer(Int64(number)) : .double(number)
                     case .linear: value = Self.interpolate(result, at: bucket)
                     case .null, .none: break
                     }

@@ -19,7 +19,7 @@ struct InfluxQLToken: Equatable {
         case .identifier(let name): name
         case .keyword(let word): word
         case .string(let text): "'\(text)'"
-        case .number(let number, let isInteger): isInteger ? String(Int64(number)) : String(number)
+        case .number(let number, let isInteger): isInteger && abs(number) < 9.2e18 ? String(Int64(number)) : String(number)
         case .duration(let ns): "\(ns)ns"
         case .regex(let pattern): "/\(pattern)/"
         case .symbol(let symbol): symbol

@@ -176,7 +176,9 @@ public struct InfluxQLParser {
     }
 
     private mutating func count() throws(TimeSeriesError) -> Int {
-        guard case .number(let number, true) = self.peek.kind, number >= 0 else { throw self.unexpected("a non-negative integer") }
+        guard case .number(let number, true) = self.peek.kind, number >= 0, number < 1e15 else {
+            throw self.unexpected("a non-negative integer")
+        }
         self.index += 1
         return Int(number)
     }
@@ -376,13 +378,15 @@ public struct InfluxQLParser {
             let amount: Int64
             switch self.next().kind {
             case .duration(let ns): amount = ns
-            case .number(let number, true): amount = Int64(number)
+            case .number(let number, true) where abs(number) < 9.2e18: amount = Int64(number)
             default:
                 self.index -= 1
                 throw self.unexpected("a duration")
             }
             guard let base = self.timeValue(value) else { throw .invalidQuery("error parsing query: arithmetic needs a time") }
-            value = .time(minus ? base - amount : base + amount)
+            let (result, overflow) = minus ? base.subtractingReportingOverflow(amount) : base.addingReportingOverflow(amount)
+            guard !overflow else { throw .invalidQuery("error parsing query: time out of range") }
+            value = .time(result)
         }
         return value
     }
@@ -390,7 +394,7 @@ public struct InfluxQLParser {
     private func timeValue(_ operand: Operand) -> Int64? {
         switch operand {
         case .time(let ns): return ns
-        case .number(let number): return Int64(number)
+        case .number(let number): return abs(number) < 9.2e18 ? Int64(number) : nil
         case .string(let text):
             if let parsed = RFC3339.parse(text) { return parsed }
             return RFC3339.parse(text.replacingOccurrences(of: " ", with: "T") + (text.contains("Z") ? "" : "Z"))
@@ -422,13 +426,13 @@ public struct InfluxQLParser {
                     throw .invalidQuery("error parsing query: invalid time value for comparison at line 1, char \(position)")
                 }
                 switch op {
-                case ">": bounds.from = max(bounds.from ?? .min, time + 1)
+                case ">": bounds.from = max(bounds.from ?? .min, time == .max ? .max : time + 1)
                 case ">=": bounds.from = max(bounds.from ?? .min, time)
                 case "<": bounds.to = min(bounds.to ?? .max, time)
-                case "<=": bounds.to = min(bounds.to ?? .max, time + 1)
+                case "<=": bounds.to = min(bounds.to ?? .max, time == .max ? .max : time + 1)
                 case "=":
                     bounds.from = max(bounds.from ?? .min, time)
-                    bounds.to = min(bounds.to ?? .max, time + 1)
+                    bounds.to = min(bounds.to ?? .max, time == .max ? .max : time + 1)
                 default:
                     throw .invalidQuery("error parsing query: invalid time comparison operator \(op) at line 1, char \(position)")
                 }
