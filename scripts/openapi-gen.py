@@ -92,6 +92,11 @@ schemas = {
       "requestedBy": {"type": "string"}}},
   "CommandPage": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": ref("Command")}}},
   "QueryResult": {"type": "object", "required": ["items", "count"], "properties": {"items": {"type": "array"}, "count": {"type": "integer"}}},
+  "Tenant": {"type": "object", "required": ["id", "strict"], "properties": {
+      "id": {"type": "string"}, "strict": {"type": "boolean"}, "retention": {"type": "string"},
+      "tiers": {"type": "array", "items": ref("Tier")}, "effectiveTiers": {"type": "array", "items": ref("Tier")}}},
+  "Tier": {"type": "object", "required": ["name", "every"], "properties": {
+      "name": {"type": "string"}, "every": {"type": "string"}, "retention": {"type": "string"}}},
   "Status": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
 }
 text_body = {"content": {"text/plain": {"schema": {"type": "string"}}}}
@@ -178,7 +183,9 @@ paths = {
                           {"name": "to", "in": "query", "required": False, "schema": {"type": "string"}},
                           {"name": "every", "in": "query", "required": False, "schema": {"type": "string", "pattern": "^[1-9][0-9]{0,8}(ns|us|ms|s|m|h|d)$"}},
                           {"name": "agg", "in": "query", "required": False, "schema": {"type": "string", "pattern": "^(count|min|max|mean|sum|first|last|stddev|spread|median|p[0-9]{1,2})$"}},
-                          {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 100000}}],
+                          {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 100000}},
+                          {"name": "tier", "in": "query", "required": False, "schema": {"type": "string"},
+                           "description": "Read a downsampling tier (fields: mean as the name, _min, _max, _count)."}],
            "responses": {"200": js("The series of the twin that have the field.", ref("TelemetrySeries")), "404": problem("No such twin or field."), **COMMON}}},
  "/api/v1/twins/{id}/commands": {"parameters": [TWIN_PATH], "get": {
      "operationId": "listCommands", "summary": "Recorded commands, newest first.",
@@ -192,6 +199,15 @@ paths = {
                    "404": problem("No such twin or command."), "409": problem("The device is not connected; nothing was sent."),
                    "413": problem("Body too large."), "422": problem("Request does not fit the command."),
                    "504": problem("The device did not answer in time."), **COMMON}}},
+ "/api/v1/tenant": {
+   "get": {"operationId": "getTenant", "summary": "The caller's tenant settings.", "responses": {"200": js("Settings.", ref("Tenant")), "404": problem("No such tenant."), **COMMON}},
+   "patch": {"operationId": "updateTenant", "summary": "Change strict mode, raw retention and downsampling tiers (administrators).",
+             "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "properties": {
+                 "strict": {"type": ["boolean", "null"]},
+                 "retention": {"type": ["string", "null"], "pattern": "^([1-9][0-9]{0,5}[smhdw]|forever)$"},
+                 "tiers": {"type": ["array", "null"], "items": {"type": "string", "pattern": "^[1-9][0-9]{0,5}[smhdw](:([1-9][0-9]{0,5}[smhdw]|forever))?$"}}}}}}},
+             "responses": {"200": js("Changed.", ref("Tenant")), "403": problem("Administrators only."), "404": problem("No such tenant."),
+                           "413": problem("Body too large."), "422": problem("Invalid duration or tiers."), **COMMON}}},
  "/api/v1/query": {
    "get": {"operationId": "queryTwins", "summary": "Twin query language (see README).",
            "parameters": [{"name": "q", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1}}],

@@ -16,14 +16,18 @@ public struct HTTPAPIDependencies: Sendable {
     public var ingestor: TelemetryIngestor
     public var timeSeries: TimeSeriesStore
     public var commands: CommandCenter
+    /// The downsampling tiers of a tenant (InfluxQL retention policies).
+    public var tiers: @Sendable (TenantID) -> [DownsampleTier]
     /// The Prometheus exposition text for `/metrics`.
     public var metrics: @Sendable () -> String
 
     public init(
         isReady: @escaping @Sendable () -> Bool, authorizer: any Authorizer, registry: TwinRegistry, ingestor: TelemetryIngestor,
-        timeSeries: TimeSeriesStore, commands: CommandCenter, metrics: @escaping @Sendable () -> String
+        timeSeries: TimeSeriesStore, commands: CommandCenter, tiers: @escaping @Sendable (TenantID) -> [DownsampleTier],
+        metrics: @escaping @Sendable () -> String
     ) {
         self.commands = commands
+        self.tiers = tiers
         self.isReady = isReady
         self.authorizer = authorizer
         self.registry = registry
@@ -35,9 +39,11 @@ public struct HTTPAPIDependencies: Sendable {
     /// An InfluxQL executor that shows `principal` only its own tenant.
     func influxExecutor(_ principal: Principal) -> InfluxQLExecutor {
         let registry = self.registry
-        return InfluxQLExecutor(store: self.timeSeries) {
+        var executor = InfluxQLExecutor(store: self.timeSeries) {
             registry.tenants().map(\.id).filter { principal == .anonymousDevelopment || $0 == principal.tenant }.map(\.rawValue)
         }
+        executor.tiers = self.tiers
+        return executor
     }
 
     /// The JSON form of a twin.
@@ -114,6 +120,7 @@ public enum HTTPAPIServer {
         CommandRoutes(dependencies: dependencies).register(on: router)
         QueryRoutes(dependencies: dependencies).register(on: router)
         StreamRoutes(dependencies: dependencies).register(on: router)
+        TenantRoutes(dependencies: dependencies).register(on: router)
         return router
     }
 

@@ -100,7 +100,11 @@ struct TelemetryRoutes {
         }
         let store = self.dependencies.timeSeries
         var result: [Series] = []
-        for series in store.allSeries(tenant: twin.tenant) where series.key.tag("twin") == twin.id {
+        let tier = query["tier"]
+        if let tier, !self.dependencies.tiers(twin.tenant).contains(where: { $0.name == tier }) {
+            throw ProblemDetails(status: .badRequest, code: "invalid_parameter", detail: "No downsampling tier '\(tier)' in this tenant; see GET /api/v1/tenant.")
+        }
+        for series in store.allSeries(tenant: twin.tenant, tier: tier) where series.key.tag("twin") == twin.id {
             guard let column = series.columns.first(where: { $0.field == field }) else { continue }
             let data = try store.read(column: column.id, from: from, to: to)
             var points: [Point] = []
@@ -116,7 +120,7 @@ struct TelemetryRoutes {
                 }
             }
             var tags: [String: String] = [:]
-            for tag in series.key.tags where tag.key != "twin" { tags[tag.key] = tag.value }
+            for tag in series.key.tags where tag.key != "twin" && tag.key != Downsampler.tierTag { tags[tag.key] = tag.value }
             result.append(Series(
                 twin: twin.id, field: field, measurement: series.key.measurement, tags: tags, aggregate: aggregate.map { "\($0)" },
                 every: query["every"], points: points))

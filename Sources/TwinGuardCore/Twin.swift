@@ -75,6 +75,10 @@ public struct TenantSettings: Codable, Sendable, Equatable {
     public var id: TenantID
     /// In strict mode, telemetry for unknown series is refused instead of creating open twins.
     public var strict: Bool
+    /// How long raw telemetry is kept, in ns; `nil` follows the server's `telemetry.retention`.
+    public var retention: Int64?
+    /// Downsampling tiers; `nil` follows the server's `telemetry.tiers`, empty means none.
+    public var tiers: [DownsampleTier]?
 
     public init(id: TenantID, strict: Bool = false) {
         self.id = id

@@ -61,8 +61,11 @@ public struct TwinGuardServer: Sendable {
             metadata: ["retained.count": "\(snapshot.retained.count)", "sessions.count": "\(snapshot.sessions.count)"])
         var telemetryLogger = logger
         telemetryLogger[metadataKey: "component"] = "telemetry"
+        let policy = TelemetryPolicy(
+            defaultRetention: configuration.retentionSeconds > 0 ? Int64(configuration.retentionSeconds * 1e9) : nil,
+            defaultTiers: configuration.tiers)
         var options = TimeSeriesStore.Options(directory: configuration.telemetryPath)
-        if configuration.retentionSeconds > 0 { options.defaultRetention = .seconds(configuration.retentionSeconds) }
+        options.retention = { policy.retention($0) }
         let timeSeries = try TimeSeriesStore(options: options, logger: telemetryLogger)
         let channel = DeviceChannel(
             publish: { tenant, topic, payload, retain in
@@ -74,6 +77,7 @@ public struct TwinGuardServer: Sendable {
                     correlationData: correlation)
             })
         let registry = try await TwinRegistry.load(store: store, timeSeries: timeSeries, deviceChannel: channel, logger: telemetryLogger)
+        policy.attach(registry)
         let ingestor = TelemetryIngestor(registry: registry, timeSeries: timeSeries)
         let commands = CommandCenter(registry: registry)
         broker.setDeviceMessageHandler(DeviceTopics(ingestor: ingestor, registry: registry, commands: commands))
@@ -89,7 +93,7 @@ public struct TwinGuardServer: Sendable {
         var services: [any Service] = [
             TelemetryService(
                 timeSeries: timeSeries, registry: registry, checkpointInterval: .seconds(configuration.checkpointIntervalSeconds),
-                checkpointPoints: 2_000_000, logger: telemetryLogger),
+                checkpointPoints: 2_000_000, tiers: { policy.tiers($0) }, logger: telemetryLogger),
             BrokerPersistenceService(
                 broker: broker, store: store, interval: .seconds(configuration.persistIntervalSeconds), logger: logger),
             mqttServer,
@@ -103,7 +107,8 @@ public struct TwinGuardServer: Sendable {
                 host: host, port: httpPort, group: group,
                 dependencies: HTTPAPIDependencies(
                     isReady: { mqttServer.boundListeners.count == expectedListeners }, authorizer: authorizer, registry: registry,
-                    ingestor: ingestor, timeSeries: timeSeries, commands: commands, metrics: { metrics.render() }),
+                    ingestor: ingestor, timeSeries: timeSeries, commands: commands, tiers: { policy.tiers($0) },
+                    metrics: { metrics.render() }),
                 logger: httpLogger,
                 onListening: { announcer.announce("http", host: host, port: $0) })
             services.append(app)

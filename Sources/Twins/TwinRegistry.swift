@@ -117,11 +117,12 @@ public final class TwinRegistry: Sendable {
         if let created { try await self.store.saveTenant(created) }
     }
 
-    /// Turns strict mode on or off: in strict mode unknown series are refused.
-    public func setStrict(_ strict: Bool, tenant: TenantID) async throws {
+    /// Changes a tenant's settings (strict mode, retention, tiers) and saves them.
+    public func updateSettings(tenant: TenantID, _ change: (inout TenantSettings) -> Void) async throws {
         let settings = try self.state.withLock { state throws(TwinError) -> TenantSettings in
             guard state.tenants[tenant] != nil else { throw TwinError(.notFound, "No tenant '\(tenant)'.") }
-            state.tenants[tenant]!.settings.strict = strict
+            change(&state.tenants[tenant]!.settings)
+            // Strict mode decides how unknown series bind.
             state.tenants[tenant]!.bindings.removeAll()
             return state.tenants[tenant]!.settings
         }

@@ -173,3 +173,42 @@ struct StoreTests {
         }
     }
 }
+
+@Suite("Downsampling")
+struct DownsamplingTests {
+    @Test("complete buckets become mean, min, max and count once; the tier's newest point is the watermark")
+    func downsample() async throws {
+        let store = try StoreTests.open(StoreTests.temporaryDirectory())
+        let series = try store.series(for: StoreTests.key)
+        let minute: Int64 = 60_000_000_000
+        // 3 minutes of points every 10 s: values 0, 1, 2, …
+        let rows = (0..<18).map { TimeSeriesStore.Row(series: series, timestamp: Int64($0) * 10_000_000_000, fields: [("t", .double(Double($0))), ("n", .string("x"))]) }
+        _ = store.append(rows)
+        let tier = DownsampleTier(name: "1m", every: minute, retention: nil)
+        // At 2m30s only the first two minutes are complete.
+        #expect(try Downsampler.run(store: store, tiers: { _ in [tier] }, now: 2 * minute + 30_000_000_000) == 2)
+        #expect(try Downsampler.run(store: store, tiers: { _ in [tier] }, now: 2 * minute + 40_000_000_000) == 0)
+        #expect(try Downsampler.run(store: store, tiers: { _ in [tier] }, now: 3 * minute) == 1)
+        let tierSeries = try #require(store.allSeries(tenant: .default, tier: "1m").first)
+        #expect(store.allSeries(tenant: .default).map(\.id) == [series])
+        let mean = try store.read(column: try #require(store.column(series: tierSeries.id, field: "t")).id)
+        #expect(mean.timestamps == [0, minute, 2 * minute])
+        #expect(mean.doubles == [2.5, 8.5, 14.5])
+        let maximum = try store.read(column: try #require(store.column(series: tierSeries.id, field: "t_max")).id)
+        #expect(maximum.doubles == [5, 11, 17])
+        let count = try store.read(column: try #require(store.column(series: tierSeries.id, field: "t_count")).id)
+        #expect(count.integers == [6, 6, 6])
+        #expect(store.column(series: tierSeries.id, field: "n") == nil)
+        try await store.close()
+    }
+
+    @Test("tier lists parse", arguments: [("1m:90d,1h", 2), ("5m", 1), ("1m:forever", 1), ("", 0)])
+    func parse(text: String, count: Int) throws {
+        #expect(try #require(DownsampleTier.parseList(text)).count == count)
+    }
+
+    @Test("bad tier lists are refused", arguments: ["1x", "0m", "1m:90", "1m:2d:3d", "m"])
+    func refuse(text: String) {
+        #expect(DownsampleTier.parseList(text) == nil)
+    }
+}

@@ -14,6 +14,11 @@ extension TimeSeriesStore {
         try await self.onMaintenanceQueue { () throws(TimeSeriesError) in try self.compactNow(force: true) }
     }
 
+    /// Compacts when it pays (overlapping files, more than eight files, points past their retention).
+    public func compactIfNeeded() async throws(TimeSeriesError) {
+        try await self.onMaintenanceQueue { () throws(TimeSeriesError) in try self.compactNow(force: false) }
+    }
+
     /// Checkpoints, compacts when the files overlap or are many (bounded in size so shutdown stays
     /// quick), and stops the WAL. Later writes are refused.
     public func close() async throws(TimeSeriesError) {
@@ -147,20 +152,19 @@ extension TimeSeriesStore {
             metadata: ["files.merged": "\(files.count)", "bytes.before": "\(totalBytes)", "bytes.after": "\(file.size)"])
     }
 
-    private func retentionCutoffs(now: Int64) -> [TenantID: Int64] {
-        var result: [TenantID: Int64] = [:]
-        let tenants = self.state.withLock { Set($0.series.map(\.key.tenant)) }
-        for tenant in tenants {
-            if let duration = self.options.retention[tenant] ?? self.options.defaultRetention {
-                result[tenant] = now - Int64(duration.components.seconds) * 1_000_000_000
+    /// The oldest time kept per series, for series with a retention.
+    private func retentionCutoffs(now: Int64) -> [SeriesID: Int64] {
+        var result: [SeriesID: Int64] = [:]
+        for info in self.state.withLock({ $0.series }) {
+            if let duration = self.options.retention(info.key) {
+                result[info.id] = now - duration.components.seconds * 1_000_000_000
             }
         }
         return result
     }
 
-    private func cutoff(for series: SeriesID, cutoffs: [TenantID: Int64]) -> Int64? {
-        guard !cutoffs.isEmpty, let info = self.seriesInfo(series) else { return nil }
-        return cutoffs[info.key.tenant]
+    private func cutoff(for series: SeriesID, cutoffs: [SeriesID: Int64]) -> Int64? {
+        cutoffs[series]
     }
 }
 

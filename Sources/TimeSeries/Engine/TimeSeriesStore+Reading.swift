@@ -25,12 +25,28 @@ extension TimeSeriesStore {
         return ColumnData.merge(parts, type: type)
     }
 
-    /// The newest point of a column, without decoding chunks.
+    /// The newest point of a column: from memory, or (after a restart) from its newest chunk, once.
     public func last(column id: ColumnID) -> (timestamp: Int64, value: FieldValue)? {
-        self.state.withLock { state in
-            guard Int(id) < state.columns.count, let value = state.columns[Int(id)].lastValue else { return nil }
-            return (state.columns[Int(id)].lastTimestamp, value)
+        var newest = Int64.min
+        let known = self.state.withLock { state -> (Int64, FieldValue)?? in
+            guard Int(id) < state.columns.count else { return .some(nil) }
+            let column = state.columns[Int(id)]
+            if let value = column.lastValue { return .some((column.lastTimestamp, value)) }
+            newest = max(column.stored.map(\.maxTime).max() ?? .min, column.frozen.map(\.maxTime).max() ?? .min)
+            return newest == .min ? .some(nil) : nil
         }
+        if let known { return known }
+        // Only the chunks holding the newest instant are decoded.
+        guard let data = try? self.read(column: id, from: newest), let time = data.timestamps.last else { return nil }
+        let value = data.value(at: data.count - 1)
+        self.state.withLock { state in
+            let column = state.columns[Int(id)]
+            if column.lastValue == nil || time >= column.lastTimestamp {
+                column.lastTimestamp = time
+                column.lastValue = value
+            }
+        }
+        return (time, value)
     }
 
     /// The column of `field` in series `series`, if it exists.

@@ -18,10 +18,9 @@ public final class TimeSeriesStore: Sendable {
         public var sealThreshold = 1024
         /// Points per chunk written by compaction.
         public var compactedChunkPoints = 4096
-        /// How long points are kept, per tenant; tenants not listed use ``defaultRetention``.
-        public var retention: [TenantID: Duration] = [:]
-        /// `nil` keeps points forever.
-        public var defaultRetention: Duration?
+        /// How long the points of a series are kept (`nil`: forever); asked at each compaction, so that
+        /// tenant settings apply without a restart.
+        public var retention: @Sendable (SeriesKey) -> Duration? = { _ in nil }
         /// Called after every WAL sync (tests).
         public var syncHook: (@Sendable (UInt64) -> Void)?
 
@@ -132,10 +131,20 @@ public final class TimeSeriesStore: Sendable {
     }
 
     /// Every series of `tenant` (optionally of one measurement).
-    public func allSeries(tenant: TenantID, measurement: String? = nil) -> [SeriesInfo] {
+    ///
+    /// Raw series unless `tier` names a downsampling tier, whose series it returns instead.
+    public func allSeries(tenant: TenantID, measurement: String? = nil, tier: String? = nil) -> [SeriesInfo] {
         self.state.withLock { state in
-            state.series.filter { $0.key.tenant == tenant && (measurement == nil || $0.key.measurement == measurement) }
+            state.series.filter {
+                $0.key.tenant == tenant && (measurement == nil || $0.key.measurement == measurement)
+                    && $0.key.tag(Downsampler.tierTag) == tier
+            }
         }
+    }
+
+    /// Every series of every tenant.
+    public func allSeriesOfAllTenants() -> [SeriesInfo] {
+        self.state.withLock { $0.series.filter { !$0.key.measurement.isEmpty } }
     }
 
     /// The number of series in all tenants.

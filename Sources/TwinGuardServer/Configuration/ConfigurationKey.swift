@@ -1,3 +1,4 @@
+import TwinGuardCore
 import Foundation
 import Logging
 import MQTT
@@ -115,6 +116,13 @@ extension ConfigurationKey {
         .seconds("broker.sys_interval", \.sysIntervalSeconds),
         .seconds("telemetry.checkpoint_interval", \.checkpointIntervalSeconds),
         .seconds("telemetry.retention", \.retentionSeconds),
+        Self(name: "telemetry.tiers", expected: "tiers such as \"1m:90d,1h\" (bucket:retention, retention optional)") {
+            config, value throws(ConfigurationError) in
+            guard case .string(let text) = value, let tiers = DownsampleTier.parseList(text) else {
+                throw .invalidValue(key: "telemetry.tiers", value: value.text, expected: "tiers such as \"1m:90d,1h\"")
+            }
+            config.tiers = tiers
+        },
     ]
 
     static func named(_ name: String) -> ConfigurationKey? {

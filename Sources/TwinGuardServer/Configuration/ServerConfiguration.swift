@@ -1,3 +1,4 @@
+import TwinGuardCore
 import Logging
 import MQTT
 import NIOCore
@@ -45,8 +46,10 @@ public struct ServerConfiguration: Sendable {
 
     /// Seconds between checkpoints of the telemetry WAL into chunk files.
     public var checkpointIntervalSeconds = 60.0
-    /// Seconds telemetry is kept; 0 keeps it forever.
+    /// Seconds raw telemetry is kept; 0 keeps it forever.
     public var retentionSeconds = 0.0
+    /// Downsampling tiers (`telemetry.tiers = "1m:90d,1h"`): none by default.
+    public var tiers: [DownsampleTier] = []
 
     public init() {}
 

@@ -1,6 +1,7 @@
 import Logging
 import ServiceLifecycle
 import TimeSeries
+import TwinGuardCore
 import Twins
 
 /// Keeps the telemetry store and twin registry on disk: saves new twins every second, checkpoints the
@@ -12,6 +13,8 @@ struct TelemetryService: Service {
     let checkpointInterval: Duration
     /// Checkpoint early once this many points arrived since the last one (bounds replay time and memory).
     let checkpointPoints: Int
+    /// The downsampling tiers of a tenant.
+    let tiers: @Sendable (TenantID) -> [DownsampleTier]
     let logger: Logger
 
     func run() async throws {
@@ -24,11 +27,7 @@ struct TelemetryService: Service {
             await self.saveTwins()
             if sinceCheckpoint >= self.checkpointInterval || self.timeSeries.pointsSinceCheckpoint >= self.checkpointPoints {
                 sinceCheckpoint = .zero
-                do {
-                    try await self.timeSeries.checkpoint()
-                } catch {
-                    self.logger.error("telemetry checkpoint failed", metadata: ["error": "\(error)"])
-                }
+                await self.maintain()
             }
         }
         let started = ContinuousClock.now
@@ -43,6 +42,18 @@ struct TelemetryService: Service {
                 "telemetry saved", metadata: ["duration": "\(started.duration(to: .now))", "bytes": "\(self.timeSeries.storedBytes)"])
         } catch {
             self.logger.error("telemetry could not be saved cleanly; the WAL will be replayed at the next start", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Downsamples new complete buckets, checkpoints, and compacts when it pays (retention included).
+    private func maintain() async {
+        do {
+            let written = try Downsampler.run(store: self.timeSeries, tiers: self.tiers, now: WallClock.nowNanoseconds())
+            if written > 0 { self.logger.debug("telemetry downsampled", metadata: ["points": "\(written)"]) }
+            try await self.timeSeries.checkpoint()
+            try await self.timeSeries.compactIfNeeded()
+        } catch {
+            self.logger.error("telemetry maintenance failed", metadata: ["error": "\(error)"])
         }
     }
 

@@ -4,12 +4,16 @@ import TwinGuardCore
 extension InfluxQLExecutor {
     func select(_ statement: SelectStatement, tenant: TenantID) throws(TimeSeriesError) -> [InfluxSeries] {
         let regexes = try Self.compile(statement.condition)
-        let matching = self.store.allSeries(tenant: tenant, measurement: statement.measurement)
+        let policy = statement.retentionPolicy.flatMap { $0 == "autogen" ? nil : $0 }
+        if let policy, !self.tiers(tenant).contains(where: { $0.name == policy }) {
+            throw .invalidQuery("retention policy not found: \(policy)")
+        }
+        let matching = self.store.allSeries(tenant: tenant, measurement: statement.measurement, tier: policy)
             .filter { Self.matches(statement.condition, $0.key, regexes) }
         guard !matching.isEmpty else { return [] }
         let groupKeys: [String] =
             statement.groupByAllTags
-            ? Set(matching.flatMap { $0.key.tags.map(\.key) }).sorted() : statement.groupByTags
+            ? Set(matching.flatMap { $0.key.tags.map(\.key) }).subtracting([Downsampler.tierTag]).sorted() : statement.groupByTags
         var groups: [[String: String]: [SeriesInfo]] = [:]
         for series in matching {
             var tags: [String: String] = [:]
@@ -154,7 +158,7 @@ extension InfluxQLExecutor {
                 aliases.append(field)
             case .wildcard:
                 let fields = Set(members.flatMap { $0.columns.map(\.field) })
-                let tags = Set(members.flatMap { $0.key.tags.map(\.key) }).subtracting(groupKeys)
+                let tags = Set(members.flatMap { $0.key.tags.map(\.key) }).subtracting(groupKeys).subtracting([Downsampler.tierTag])
                 for name in (fields.union(tags)).sorted() {
                     if fields.contains(name) { fieldNames.append(name) } else { tagColumns.append(name) }
                     aliases.append(SelectField(expression: .field(name)))

@@ -10,6 +10,8 @@ public struct InfluxQLExecutor: Sendable {
     public var now: @Sendable () -> Int64 = { WallClock.nowNanoseconds() }
     /// At most this many buckets per series in one query.
     public var maximumBuckets = 1_000_000
+    /// The downsampling tiers of a tenant, shown as retention policies.
+    public var tiers: @Sendable (TenantID) -> [DownsampleTier] = { _ in [] }
 
     public init(store: TimeSeriesStore, databases: @escaping @Sendable () -> [String]) {
         self.store = store
@@ -26,10 +28,13 @@ public struct InfluxQLExecutor: Sendable {
             case .showDatabases:
                 result.series = [InfluxSeries(name: "databases", columns: ["name"], values: self.databases().sorted().map { [.string($0)] })]
             case .showRetentionPolicies:
+                let tiers = self.tiers(tenant).map { tier -> [InfluxValue] in
+                    [.string(tier.name), .string(tier.retention.map { "\($0 / 1_000_000_000)s" } ?? "0s"), .string("168h0m0s"), .integer(1), .boolean(false)]
+                }
                 result.series = [
                     InfluxSeries(
                         name: "", columns: ["name", "duration", "shardGroupDuration", "replicaN", "default"],
-                        values: [[.string("autogen"), .string("0s"), .string("168h0m0s"), .integer(1), .boolean(true)]])
+                        values: [[.string("autogen"), .string("0s"), .string("168h0m0s"), .integer(1), .boolean(true)]] + tiers)
                 ]
             case .showMeasurements(let condition, let limit):
                 let regexes = try Self.compile(condition)

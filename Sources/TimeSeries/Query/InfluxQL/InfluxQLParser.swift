@@ -143,12 +143,18 @@ public struct InfluxQLParser {
     }
 
     private mutating func measurementName() throws(TimeSeriesError) -> String {
-        var name = try self.identifier("measurement name")
+        try self.qualifiedMeasurement().measurement
+    }
+
+    /// `measurement`, `rp.measurement`, `db.rp.measurement` or `db..measurement`.
+    private mutating func qualifiedMeasurement() throws(TimeSeriesError) -> (retentionPolicy: String?, measurement: String) {
+        var parts = [try self.identifier("measurement name")]
         while self.accept(.symbol(".")) {
-            if self.accept(.symbol(".")) {}  // db..measurement
-            name = try self.identifier("measurement name")
+            if self.accept(.symbol(".")) { parts.append("") }  // db..measurement: default policy
+            parts.append(try self.identifier("measurement name"))
         }
-        return name
+        let policy = parts.count >= 2 ? parts[parts.count - 2] : nil
+        return (policy?.isEmpty == true ? nil : policy, parts[parts.count - 1])
     }
 
     private mutating func optionalWhere() throws(TimeSeriesError) -> TagCondition? {
@@ -189,7 +195,9 @@ public struct InfluxQLParser {
         var fields: [SelectField] = []
         repeat { fields.append(try self.selectField()) } while self.accept(.symbol(","))
         try self.expect(.keyword("FROM"), "FROM")
-        var statement = SelectStatement(fields: fields, measurement: try self.measurementName())
+        let (policy, measurement) = try self.qualifiedMeasurement()
+        var statement = SelectStatement(fields: fields, measurement: measurement)
+        statement.retentionPolicy = policy
         if self.accept(.keyword("WHERE")) {
             let expression = try self.orExpression()
             var bounds = TimeBounds()

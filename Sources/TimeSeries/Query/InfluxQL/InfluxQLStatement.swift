@@ -26,6 +26,8 @@ public struct SelectField: Sendable, Equatable {
 public struct SelectStatement: Sendable, Equatable {
     public var fields: [SelectField]
     public var measurement: String
+    /// `"rp"."measurement"`: `autogen` (or none) reads raw points, a tier name its downsampled series.
+    public var retentionPolicy: String?
     /// `from <= time < to`.
     public var from: Int64?
     public var to: Int64?

@@ -1,0 +1,93 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import TimeSeries
+import TwinGuardCore
+import Twins
+
+/// `GET|PATCH /api/v1/tenant`: the caller's tenant settings (strict mode, raw retention, downsampling
+/// tiers). Changing them is administration.
+struct TenantRoutes {
+    let dependencies: HTTPAPIDependencies
+
+    /// The settings as the API shows them (durations as text such as `90d`).
+    struct Document: Codable {
+        var id: String
+        var strict: Bool
+        /// Raw retention: a duration, or `null` for the server default (`forever` keeps everything).
+        var retention: String?
+        var tiers: [Tier]?
+        /// What applies now, defaults included.
+        var effectiveTiers: [Tier]?
+
+        struct Tier: Codable {
+            var name: String
+            var every: String
+            var retention: String?
+        }
+    }
+
+    /// A change; members left out stay as they are.
+    struct Patch: Decodable {
+        var strict: Bool?
+        var retention: String?
+        var tiers: [String]?
+    }
+
+    func register(on router: Router<APIRequestContext>) {
+        router.get("api/v1/tenant") { _, context in
+            let principal = try context.requirePrincipal()
+            return try HTTPJSON.encode(.ok, try self.document(principal.tenant))
+        }
+        router.patch("api/v1/tenant") { request, context in
+            let principal = try context.requirePrincipal()
+            guard principal.role >= .admin || principal == .anonymousDevelopment else {
+                throw ProblemDetails(status: .forbidden, code: "forbidden", detail: "Only administrators change tenant settings.")
+            }
+            let patch = try HTTPJSON.decode(Patch.self, from: try await HTTPJSON.body(request, limit: 64 * 1024), what: "tenant settings")
+            var retention: Int64??
+            if let text = patch.retention {
+                guard text == "forever" || DownsampleTier.duration(text) != nil else {
+                    throw ProblemDetails(status: .unprocessableContent, code: "invalid", detail: "'retention' must be a duration such as 7d or 12h, or 'forever'.")
+                }
+                retention = .some(text == "forever" ? nil : DownsampleTier.duration(text))
+            }
+            var tiers: [DownsampleTier]?
+            if let list = patch.tiers {
+                guard let parsed = DownsampleTier.parseList(list.joined(separator: ",")), Set(parsed.map(\.name)).count == parsed.count else {
+                    throw ProblemDetails(
+                        status: .unprocessableContent, code: "invalid",
+                        detail: "'tiers' must be distinct entries such as \"1m:90d\" or \"1h\" (bucket, then an optional retention).")
+                }
+                tiers = parsed
+            }
+            try await self.dependencies.registry.updateSettings(tenant: principal.tenant) { settings in
+                if let strict = patch.strict { settings.strict = strict }
+                if let retention { settings.retention = retention }
+                if let tiers { settings.tiers = tiers }
+            }
+            context.logger.info("tenant settings changed", metadata: ["tenant": "\(principal.tenant)", "principal": "\(principal)"])
+            return try HTTPJSON.encode(.ok, try self.document(principal.tenant))
+        }
+    }
+
+    private func document(_ tenant: TenantID) throws -> Document {
+        guard let settings = self.dependencies.registry.tenants().first(where: { $0.id == tenant }) else {
+            throw ProblemDetails(status: .notFound, code: "not_found", detail: "No tenant '\(tenant)'.")
+        }
+        func text(_ ns: Int64) -> String { Self.format(ns) }
+        let tier = { (tier: DownsampleTier) in Document.Tier(name: tier.name, every: text(tier.every), retention: tier.retention.map(text)) }
+        return Document(
+            id: tenant.rawValue, strict: settings.strict, retention: settings.retention.map(text), tiers: settings.tiers?.map(tier),
+            effectiveTiers: self.dependencies.tiers(tenant).map(tier))
+    }
+
+    static func format(_ ns: Int64) -> String {
+        for (suffix, scale) in [("w", Int64(604_800_000_000_000)), ("d", 86_400_000_000_000), ("h", 3_600_000_000_000), ("m", 60_000_000_000)]
+        where ns % scale == 0 {
+            return "\(ns / scale)\(suffix)"
+        }
+        return "\(ns / 1_000_000_000)s"
+    }
+}
