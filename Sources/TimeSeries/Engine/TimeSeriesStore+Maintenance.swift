@@ -102,18 +102,20 @@ extension TimeSeriesStore {
         let cutoffs = self.retentionCutoffs(now: now)
         var needed = force || files.count > 8
         let totalBytes = files.reduce(UInt64(0)) { $0 + $1.size }
+        // Retention alone rewrites the files at most once an hour: expired points may linger that long.
+        let sweepDue = self.state.withLock { now - $0.lastRetentionSweep >= 3_600_000_000_000 }
         if !needed {
-            for (info, seriesID, stored) in columns where stored.count > 1 {
-                let sorted = stored.sorted { $0.minTime < $1.minTime }
-                for index in 1..<sorted.count where sorted[index].minTime <= sorted[index - 1].maxTime {
+            for (_, seriesID, stored) in columns where !stored.isEmpty {
+                if sweepDue, let cutoff = self.cutoff(for: seriesID, cutoffs: cutoffs), stored.contains(where: { $0.minTime < cutoff }) {
                     needed = true
                     break
                 }
-                if let cutoff = self.cutoff(for: seriesID, cutoffs: cutoffs), stored.contains(where: { $0.minTime < cutoff }) {
+                guard stored.count > 1 else { continue }
+                let sorted = stored.sorted { $0.minTime < $1.minTime }
+                if (1..<sorted.count).contains(where: { sorted[$0].minTime <= sorted[$0 - 1].maxTime }) {
                     needed = true
+                    break
                 }
-                _ = info
-                if needed { break }
             }
         }
         guard needed, force || totalBytes < 1 << 30 else { return }
@@ -136,6 +138,7 @@ extension TimeSeriesStore {
         let (file, stored) = try ChunkFile.write(directory: self.chunkDirectory, number: number, chunks: output)
         let replaced = Set(files.map(\.number))
         self.state.withLock { state in
+            if !cutoffs.isEmpty { state.lastRetentionSweep = now }
             var byColumn: [ColumnID: [StoredChunk]] = [:]
             for chunk in stored { byColumn[chunk.column, default: []].append(chunk) }
             for column in state.columns {

@@ -59,6 +59,8 @@ public final class TimeSeriesStore: Sendable {
         var nextFileNumber = 1
         var closed = false
         var pointsSinceCheckpoint = 0
+        /// When retention last rewrote the chunk files (ns).
+        var lastRetentionSweep: Int64 = 0
     }
 
     let options: Options
