@@ -55,7 +55,8 @@ struct TenantRoutes {
             }
             var tiers: [DownsampleTier]?
             if let list = patch.tiers {
-                guard let parsed = DownsampleTier.parseList(list.joined(separator: ",")), Set(parsed.map(\.name)).count == parsed.count else {
+                let parsed = list.compactMap { DownsampleTier.parseList($0).flatMap { $0.count == 1 ? $0[0] : nil } }
+                guard parsed.count == list.count, Set(parsed.map(\.name)).count == parsed.count else {
                     throw ProblemDetails(
                         status: .unprocessableContent, code: "invalid",
                         detail: "'tiers' must be distinct entries such as \"1m:90d\" or \"1h\" (bucket, then an optional retention).")
