@@ -22,6 +22,8 @@ public struct TwinGuardServer: Sendable {
     public let broker: Broker
     public let store: SQLiteStore
     public let timeSeries: TimeSeriesStore
+    /// The HTTP port once the HTTP server listens.
+    public let httpPort: BoundPort
     public let registry: TwinRegistry
     /// The broker's listeners, to read the ports they bound.
     public let mqttServer: MQTTServer
@@ -99,23 +101,27 @@ public struct TwinGuardServer: Sendable {
             mqttServer,
             SystemTopicsService(broker: broker, interval: .seconds(configuration.sysIntervalSeconds), version: Self.version),
         ]
-        if let httpPort = configuration.httpPort {
+        let httpPort = BoundPort()
+        if let configuredHTTPPort = configuration.httpPort {
             var httpLogger = logger
             httpLogger[metadataKey: "component"] = "http"
             let host = configuration.bind
             let app = HTTPAPIServer.makeApplication(
-                host: host, port: httpPort, group: group,
+                host: host, port: configuredHTTPPort, group: group,
                 dependencies: HTTPAPIDependencies(
                     isReady: { mqttServer.boundListeners.count == expectedListeners }, authorizer: authorizer, registry: registry,
                     ingestor: ingestor, timeSeries: timeSeries, commands: commands, tiers: { policy.tiers($0) },
                     metrics: { metrics.render() }),
                 logger: httpLogger,
-                onListening: { announcer.announce("http", host: host, port: $0) })
+                onListening: { port in
+                    httpPort.set(port)
+                    announcer.announce("http", host: host, port: port)
+                })
             services.append(app)
             services.append(EventStreamsService(events: registry.events))
         }
         return TwinGuardServer(
-            configuration: configuration, broker: broker, store: store, timeSeries: timeSeries, registry: registry,
+            configuration: configuration, broker: broker, store: store, timeSeries: timeSeries, httpPort: httpPort, registry: registry,
             mqttServer: mqttServer, eventLoops: group,
             services: services, logger: logger, lock: lock)
     }

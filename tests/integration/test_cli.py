@@ -122,7 +122,7 @@ def test_demo_runs_a_fleet_that_publishes_telemetry(tmp_path):
     try:
         output = ""
         deadline = time.time() + 30
-        while "mosquitto_sub" not in output and time.time() < deadline:
+        while "q=SELECT" not in output and time.time() < deadline:
             output += process.stdout.readline()
         match = re.search(r"mosquitto_sub -h (\S+) -p (\d+) -u (\S+) -P '([^']+)'", output)
         assert match, output
@@ -147,6 +147,18 @@ def test_demo_runs_a_fleet_that_publishes_telemetry(tmp_path):
         # Without the login, anonymous access is refused.
         refused = mosquitto("mosquitto_sub", "-h", host, "-p", port, "-t", "#", "-C", "1", "-W", "3")
         assert refused.returncode != 0
+        # The platform made twins of the fleet and stores their telemetry: read it as the guide says.
+        twin_url = re.search(r"Twins:\s+curl -u '[^']+' (\S+)", output).group(1)
+        import base64, json, urllib.request
+        auth = "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
+        twin = json.loads(urllib.request.urlopen(urllib.request.Request(twin_url, headers={"Authorization": auth}), timeout=10).read())
+        assert twin["id"] == "cnc-01" and 30 <= twin["telemetry"]["temperature_c"]["value"] <= 60
+        denied = urllib.request.Request(twin_url)
+        try:
+            urllib.request.urlopen(denied, timeout=10)
+            raise AssertionError("the API answered without credentials")
+        except urllib.error.HTTPError as error:
+            assert error.code == 401
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(15) == 0
