@@ -24,7 +24,7 @@ public struct DeviceTopics: DeviceMessageHandler {
         topic: String, payload: [UInt8], correlationData: [UInt8]?, principal: Principal,
         completion: @escaping @Sendable (DeviceMessageOutcome) -> Void
     ) {
-        let levels = topic.split(separator: "/", omittingEmptySubsequences: false)
+        let levels = Self.levels(topic)
         if levels.count == 6, levels[3] == "commands", levels[5] == "response" {
             guard levels[1] == principal.tenant.rawValue else {
                 completion(.refused(.notAuthorized, reason: "topic tenant '\(levels[1])' is not your tenant '\(principal.tenant)'"))
@@ -61,6 +61,24 @@ public struct DeviceTopics: DeviceMessageHandler {
         } else {
             self.reported(payload, tenant: principal.tenant, twin: twin, completion: completion)
         }
+    }
+
+    /// The levels of a topic, split on the UTF-8 bytes (`split` on `String` cost a tenth of MQTT ingest).
+    static func levels(_ topic: String) -> [Substring] {
+        var levels: [Substring] = []
+        levels.reserveCapacity(6)
+        let utf8 = topic.utf8
+        var start = utf8.startIndex
+        var index = start
+        while index != utf8.endIndex {
+            if utf8[index] == UInt8(ascii: "/") {
+                levels.append(Substring(utf8[start..<index]))
+                start = utf8.index(after: index)
+            }
+            index = utf8.index(after: index)
+        }
+        levels.append(Substring(utf8[start..<index]))
+        return levels
     }
 
     public func presenceChanged(tenant: TenantID, clientID: String, online: Bool) {

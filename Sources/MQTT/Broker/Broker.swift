@@ -14,6 +14,7 @@ public final class Broker: Sendable {
     let logger: Logger
     let dirty = DirtyTracker()
     let keepAliveMonitors = KeepAliveMonitors()
+    let acknowledgementInboxes = AcknowledgementInboxes()
     /// Bounds the log lines about misbehaving clients (protocol violations, refused connections).
     let violationLog = LogRateLimiter(limit: 20)
     private let sessions = Mutex<[SessionKey: Session]>([:])

@@ -121,7 +121,7 @@ extension MQTTConnectionHandler {
         let token = self.acknowledgements.reserve()
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let writer = client.writer
-        let eventLoop = context.eventLoop
+        let inbox = self.acknowledgementInbox(context)
         let problemInformation = client.sendsProblemInformation
         let hasProperties = client.version.hasProperties
         consumer.handle(
@@ -133,8 +133,9 @@ extension MQTTConnectionHandler {
                 packet.reasonCode = Self.reasonCode(refusal)
                 if problemInformation { packet.properties.reasonString = reason }
             }
-            eventLoop.execute {
-                for ready in handler.value.acknowledgements.complete(token, with: packet) { writer.send(.publishAck(ready)) }
+            let decided = packet
+            inbox.post {
+                for ready in handler.value.acknowledgements.complete(token, with: decided) { writer.send(.publishAck(ready)) }
             }
         }
     }

@@ -26,6 +26,15 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
     var clientID: String?
     /// Acknowledgements in PUBLISH order while some wait for storage.
     var acknowledgements = AcknowledgementQueue()
+    /// The event loop's inbox for storage acknowledgements, looked up once.
+    private var inbox: AcknowledgementInbox?
+
+    func acknowledgementInbox(_ context: ChannelHandlerContext) -> AcknowledgementInbox {
+        if let inbox = self.inbox { return inbox }
+        let inbox = self.broker.acknowledgementInboxes.inbox(for: context.eventLoop)
+        self.inbox = inbox
+        return inbox
+    }
 
     /// The broker's logger with this connection's metadata, built only when something is logged
     /// (a logger stored per connection would cost memory on every idle connection).
