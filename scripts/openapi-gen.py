@@ -220,6 +220,15 @@ paths = {
      "parameters": [{"name": "kinds", "in": "query", "required": False, "schema": {"type": "string"}}],
      "responses": {"200": {"description": "An endless text/event-stream.", "content": {"text/event-stream": {"schema": {"type": "string"}}}},
                    "404": problem("No such twin."), **COMMON}}},
+ "/api/v1/twins/{id}/ws": {"parameters": [TWIN_PATH], "get": {
+     "operationId": "socketTwin", "summary": "WebSocket of one twin's events (text frames of JSON; same filters as the SSE stream).",
+     "parameters": [{"name": "kinds", "in": "query", "required": False, "schema": {"type": "string"}}],
+     "responses": {"101": {"description": "Switching to WebSocket."}, "400": {"description": "Not upgraded: unknown twin or no valid credentials."}}}},
+ "/api/v1/events/ws": {"get": {
+     "operationId": "socketEvents", "summary": "WebSocket of the tenant's events.",
+     "parameters": [{"name": "kinds", "in": "query", "required": False, "schema": {"type": "string"}},
+                    {"name": "twin", "in": "query", "required": False, "schema": {"type": "string"}}],
+     "responses": {"101": {"description": "Switching to WebSocket."}, "400": {"description": "Not upgraded: no valid credentials."}}}},
  "/api/v1/events/stream": {"get": {
      "operationId": "streamEvents", "summary": "Server-Sent Events of the tenant's twins.",
      "parameters": [{"name": "kinds", "in": "query", "required": False, "schema": {"type": "string"}},

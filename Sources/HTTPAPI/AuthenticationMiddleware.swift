@@ -8,8 +8,7 @@ import TwinGuardCore
 /// by the server's ``Authorizer``; anonymous only in development mode (`--allow-anonymous`).
 ///
 /// Influx-compatible routes answer a refusal in Influx's shape, the rest with problem details.
-struct AuthenticationMiddleware: RouterMiddleware {
-    typealias Context = APIRequestContext
+struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
     let authorizer: any Authorizer
     /// Paths that need no credentials (health probes, the OpenAPI document, /ping).
     let publicPaths: Set<String>

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import NIOCore
 import TimeSeries
@@ -83,6 +84,7 @@ public enum HTTPAPIServer {
         let router = Self.makeRouter(dependencies)
         return Application(
             router: router,
+            server: .http1WebSocketUpgrade(webSocketRouter: WebSocketStreams.makeRouter(dependencies)),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "TwinGuard"),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? port) },
             eventLoopGroupProvider: .shared(group),
