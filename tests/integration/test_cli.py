@@ -153,6 +153,7 @@ def test_demo_runs_a_fleet_that_publishes_telemetry(tmp_path):
         auth = "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
         twin = json.loads(urllib.request.urlopen(urllib.request.Request(twin_url, headers={"Authorization": auth}), timeout=10).read())
         assert twin["id"] == "cnc-01" and 30 <= twin["telemetry"]["temperature_c"]["value"] <= 60
+        assert twin["presence"] == "online"  # its device is connected with the twin id as client id
         denied = urllib.request.Request(twin_url)
         try:
             urllib.request.urlopen(denied, timeout=10)

@@ -45,7 +45,7 @@ public struct DemoFleet: Service {
             .connect(host: host, port: port).get()
         defer { channel.close(promise: nil) }
         let connect = ConnectPacket(
-            protocolVersion: .v3_1_1, clientID: "demo-\(device.twinID)", cleanStart: true, keepAlive: 30,
+            protocolVersion: .v3_1_1, clientID: device.twinID, cleanStart: true, keepAlive: 30,
             username: self.username, password: self.password)
         try await self.send(.connect(connect), on: channel)
         var random = SystemRandomNumberGenerator()
