@@ -161,17 +161,18 @@ public final class TwinRegistry: Sendable {
         }
     }
 
-    /// Marks a twin online or offline as its device connects and disconnects; unknown client ids are
-    /// ignored.
+    /// Marks a twin online or offline as its device connects and disconnects. A client id that names no
+    /// twin yet is remembered too: a device's first telemetry often creates its twin after it connected.
     public func setPresence(_ online: Bool, twin id: String, tenant: TenantID) {
         let key = TwinKey(tenant: tenant, id: id)
         let now = WallClock.nowNanoseconds()
-        let changed = self.state.withLock { state -> Bool in
+        let changedTwin = self.state.withLock { state -> Bool in
+            let changed = online ? state.online.insert(key).inserted : state.online.remove(key) != nil
             guard state.tenants[tenant]?.twins[id] != nil else { return false }
             state.lastSeen[key] = now
-            return online ? state.online.insert(key).inserted : state.online.remove(key) != nil
+            return changed
         }
-        if changed {
+        if changedTwin {
             self.events.publish(TwinEvent(kind: "presence", tenant: tenant, twin: id, data: .object(["online": .bool(online)])))
         }
     }
