@@ -146,3 +146,18 @@ def test_hostile_queries_get_errors_not_crashes(server):
         assert "error" in body or "error" in body["results"][0], (q, body)
     assert server.alive()
     assert request(server.http_port, "GET", "/ping").status == 204
+
+
+def test_grafana_style_queries(server):
+    """What Grafana's InfluxDB data source sends: quoted names, ::casts, $timeFilter in ms, $__interval."""
+    lines = "\n".join("cpu,host=h%d usage=%d %d" % (h, 10 * h + i, T0 + i * 10 * S) for h in (1, 2) for i in range(12))
+    assert write(server.http_port, lines).status == 204
+    q = ('SELECT mean("usage"::field) FROM "autogen"."cpu" WHERE ("host"::tag = \'h1\') AND time >= %dms and time <= %dms '
+         'GROUP BY time(1m), "host"::tag fill(null) ORDER BY time ASC' % (T0 // 1000000, (T0 + 119 * S) // 1000000))
+    series = series_values(query(server.http_port, q, epoch="ms"))
+    assert series[0]["tags"] == {"host": "h1"}
+    assert series[0]["values"] == [[T0 // 1000000, 12.5], [T0 // 1000000 + 60000, 18.5]]
+    answer = query(server.http_port, "SHOW MEASUREMENTS LIMIT 1; SHOW TAG VALUES FROM \"cpu\" WITH KEY = \"host\" WHERE time > now() - 100000d")
+    results = answer.json()["results"]
+    assert results[0]["series"][0]["values"] == [["cpu"]]
+    assert results[1]["series"][0]["values"] == [["host", "h1"], ["host", "h2"]]

@@ -158,7 +158,7 @@ struct InfluxQLLexer {
                 }
             }
             let two = index + 1 < characters.count ? String([character, characters[index + 1]]) : ""
-            if ["!=", "<>", "<=", ">=", "=~", "!~"].contains(two) {
+            if ["!=", "<>", "<=", ">=", "=~", "!~", "::"].contains(two) {
                 tokens.append(InfluxQLToken(kind: .symbol(two == "<>" ? "!=" : two), position: start + 1))
                 index += 2
                 continue

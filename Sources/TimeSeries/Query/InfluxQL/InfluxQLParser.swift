@@ -137,6 +137,15 @@ public struct InfluxQLParser {
         if self.accept(.keyword("ON")) { _ = try self.identifier("database name") }
     }
 
+    /// `::field`, `::tag`, `::float`… after a name (Grafana writes them); the type is known anyway.
+    private mutating func skipCast() throws(TimeSeriesError) {
+        guard self.accept(.symbol("::")) else { return }
+        switch self.peek.kind {
+        case .identifier, .keyword("FIELD"), .keyword("TAG"): self.index += 1
+        default: throw self.unexpected("field, tag or a field type after ::")
+        }
+    }
+
     private mutating func optionalFrom() throws(TimeSeriesError) -> String? {
         guard self.accept(.keyword("FROM")) else { return nil }
         return try self.measurementName()
@@ -231,6 +240,7 @@ public struct InfluxQLParser {
                     statement.groupByAllTags = true
                 } else {
                     statement.groupByTags.append(try self.identifier("time(…) or a tag key"))
+                    try self.skipCast()
                 }
             } while self.accept(.symbol(","))
         }
@@ -292,6 +302,7 @@ public struct InfluxQLParser {
                     throw .invalidQuery("error parsing query: \(name)(*) is not supported; name the field")
                 }
                 argument = try self.identifier("a field name")
+                try self.skipCast()
                 var parameter: Double?
                 if self.accept(.symbol(",")) {
                     guard case .number(let value, _) = self.next().kind else {
@@ -307,7 +318,7 @@ public struct InfluxQLParser {
                 field = SelectField(expression: .aggregate(function, field: argument))
             } else {
                 field = SelectField(expression: .field(name))
-                if self.accept(.symbol(":")) { _ = try self.identifier("field type") }
+                try self.skipCast()
             }
         }
         if self.accept(.keyword("AS")) { field.alias = try self.identifier("an alias") }
@@ -372,7 +383,9 @@ public struct InfluxQLParser {
             self.index += 1
             try self.expect(.symbol(")"), ")")
             value = .time(self.now)
-        case .identifier(let name): value = .name(name)
+        case .identifier(let name):
+            value = .name(name)
+            try self.skipCast()
         case .string(let text): value = .string(text)
         case .number(let number, _): value = .number(number)
         case .duration(let ns): value = .time(ns)
