@@ -161,3 +161,25 @@ def test_grafana_style_queries(server):
     results = answer.json()["results"]
     assert results[0]["series"][0]["values"] == [["cpu"]]
     assert results[1]["series"][0]["values"] == [["host", "h1"], ["host", "h2"]]
+
+
+def test_the_python_influxdb_client_works_unchanged(server):
+    """influxdb-python, a real InfluxDB 1.x client: ping, create database, write_points (line protocol),
+    query, list databases; errors surface as its own exceptions."""
+    from influxdb import InfluxDBClient
+    from influxdb.exceptions import InfluxDBClientError
+    client = InfluxDBClient(host="127.0.0.1", port=server.http_port, database="fleet")
+    assert client.ping()
+    client.create_database("fleet")
+    points = [{"measurement": "engine", "tags": {"ship": "aurora", "side": "port"}, "time": T0 + i * S,
+               "fields": {"rpm": 700.0 + i, "running": True}} for i in range(5)]
+    assert client.write_points(points, time_precision="n")
+    result = client.query("SELECT max(rpm) FROM engine WHERE ship = 'aurora'")
+    assert list(result.get_points())[0]["max"] == 704
+    assert {"name": "fleet"} in client.get_list_database()
+    try:
+        client.write_points([{"measurement": "engine", "tags": {"ship": "aurora", "side": "port"}, "time": T0,
+                              "fields": {"rpm": "fast"}}])
+        raise AssertionError("a type conflict was accepted")
+    except InfluxDBClientError as error:
+        assert error.code == 400 and "field type conflict" in str(error)
