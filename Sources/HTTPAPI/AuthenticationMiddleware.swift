@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import TimeSeries
 import TwinGuardCore
 
 /// Establishes who is calling: HTTP Basic credentials, or InfluxDB's `u`/`p` query parameters, checked
@@ -49,7 +50,7 @@ struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
             }
             context.logger.notice("http request refused", metadata: ["auth.decision": "deny", "auth.reason": "\(reason)", "http.path": "\(path)"])
             if InfluxRoutes.paths.contains(path) {
-                return HTTPJSON.bytes(.unauthorized, InfluxJSONError.body(reason), extraHeaders: [.wwwAuthenticate: "Basic realm=\"TwinGuard\""])
+                return HTTPJSON.bytes(.unauthorized, InfluxJSON.error(reason), extraHeaders: [.wwwAuthenticate: "Basic realm=\"TwinGuard\""])
             }
             var response = try ProblemDetails(status: .unauthorized, code: "unauthenticated", detail: reason).response(from: request, context: context)
             response.headers[.wwwAuthenticate] = "Basic realm=\"TwinGuard\""

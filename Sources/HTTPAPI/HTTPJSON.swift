@@ -51,11 +51,6 @@ enum HTTPJSON {
     }
 }
 
-/// Influx's error body.
-enum InfluxJSONError {
-    static func body(_ message: String) -> [UInt8] { InfluxJSON.error(message) }
-}
-
 extension TwinError {
     /// The problem details this error becomes.
     var problem: ProblemDetails {

@@ -85,10 +85,6 @@ extension TwinRegistry {
         var telemetry: [TelemetryDefinition] = []
         var commands: [CommandDefinition] = []
         var relationships: [RelationshipDefinition] = []
-
-        var telemetryByName: [String: TelemetryDefinition] {
-            Dictionary(self.telemetry.map { ($0.name, $0) }, uniquingKeysWith: { $1 })
-        }
     }
 
     static func flatten(_ id: String, in models: [String: TwinModel], seen: Set<String> = []) -> FlatModel {

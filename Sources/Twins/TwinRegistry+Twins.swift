@@ -62,7 +62,7 @@ extension TwinRegistry {
         let all = self.state.withLock { state in
             (state.tenants[tenant]?.twins.values).map(Array.init) ?? []
         }.sorted { $0.id < $1.id }
-        let start = cursor.map { cursor in all.partitionIndex { $0.id > cursor } } ?? 0
+        let start = cursor.map { cursor in all.partitionPoint { $0.id > cursor } } ?? 0
         let page = Array(all[start..<min(all.count, start + limit)])
         let next = start + limit < all.count ? page.last?.id : nil
         return (page, next)
@@ -132,27 +132,7 @@ extension TwinRegistry {
         let now = WallClock.nowNanoseconds()
         let twin = try self.mutate(id, tenant: tenant, ifMatch: nil) { twin, tenantState throws(TwinError) in
             let properties = twin.model.map { Self.flatten($0, in: tenantState.models).properties }
-            var issues: [TwinError.Issue] = []
-            for (name, value) in values.sorted(by: { $0.key < $1.key }) {
-                if let properties {
-                    guard let definition = properties.first(where: { $0.name == name }) else {
-                        issues.append(.init(path: "$.\(name)", message: "model '\(twin.model!)' has no property '\(name)'"))
-                        continue
-                    }
-                    if let problem = Self.check(value, against: definition) {
-                        issues.append(.init(path: "$.\(name)", message: problem))
-                        continue
-                    }
-                }
-                if value == .null {
-                    twin.reported[name] = nil
-                } else {
-                    twin.reported[name] = PropertyState(value: value, version: (twin.reported[name]?.version ?? 0) + 1, updatedAt: now)
-                }
-            }
-            if !issues.isEmpty {
-                throw TwinError(.invalid, "The report was refused: \(issues.map { "\($0.path): \($0.message)" }.joined(separator: "; "))", issues: issues)
-            }
+            try Self.apply(values, to: &twin.reported, model: twin.model, properties: properties, writableOnly: false, now: now)
         }
         self.markSeen(tenant, [id], at: now)
         try await self.store.saveTwins([twin])
@@ -253,30 +233,38 @@ extension TwinRegistry {
 
     private static func applyDesired(_ values: [String: JSONValue], to twin: inout Twin, models: [String: TwinModel], now: Int64) throws(TwinError) {
         let properties = twin.model.map { Self.flatten($0, in: models).properties }
+        try Self.apply(values, to: &twin.desired, model: twin.model, properties: properties, writableOnly: true, now: now)
+    }
+
+    /// Sets property values (`null` removes one), each with its own version, after checking every value
+    /// against the model's properties (`nil`: an open model, anything goes); all or nothing.
+    private static func apply(
+        _ values: [String: JSONValue], to states: inout [String: PropertyState], model: String?,
+        properties: [PropertyDefinition]?, writableOnly: Bool, now: Int64
+    ) throws(TwinError) {
         var issues: [TwinError.Issue] = []
         for (name, value) in values.sorted(by: { $0.key < $1.key }) {
-            if let properties {
-                guard let definition = properties.first(where: { $0.name == name }) else {
-                    issues.append(.init(path: "$.\(name)", message: "model '\(twin.model!)' has no property '\(name)'"))
-                    continue
-                }
-                guard definition.writable ?? false else {
-                    issues.append(.init(path: "$.\(name)", message: "property '\(name)' is not writable; devices report it"))
-                    continue
-                }
-                if value != .null, let problem = Self.check(value, against: definition) {
-                    issues.append(.init(path: "$.\(name)", message: problem))
-                    continue
-                }
+            guard let properties else { continue }
+            guard let definition = properties.first(where: { $0.name == name }) else {
+                issues.append(.init(path: "$.\(name)", message: "model '\(model ?? "")' has no property '\(name)'"))
+                continue
             }
-            if value == .null {
-                twin.desired[name] = nil
-            } else {
-                twin.desired[name] = PropertyState(value: value, version: (twin.desired[name]?.version ?? 0) + 1, updatedAt: now)
+            if writableOnly && !(definition.writable ?? false) {
+                issues.append(.init(path: "$.\(name)", message: "property '\(name)' is not writable; devices report it"))
+            } else if value != .null, let problem = Self.check(value, against: definition) {
+                issues.append(.init(path: "$.\(name)", message: problem))
             }
         }
-        if !issues.isEmpty {
-            throw TwinError(.invalid, "Desired state refused: \(issues.map { "\($0.path): \($0.message)" }.joined(separator: "; "))", issues: issues)
+        guard issues.isEmpty else {
+            let what = writableOnly ? "Desired state refused" : "The report was refused"
+            throw TwinError(.invalid, "\(what): \(issues.map { "\($0.path): \($0.message)" }.joined(separator: "; "))", issues: issues)
+        }
+        for (name, value) in values {
+            if value == .null {
+                states[name] = nil
+            } else {
+                states[name] = PropertyState(value: value, version: (states[name]?.version ?? 0) + 1, updatedAt: now)
+            }
         }
     }
 
@@ -305,18 +293,5 @@ extension TwinRegistry {
         if let minimum = definition.minimum, number < minimum { return "\(number) is below the minimum \(minimum)" }
         if let maximum = definition.maximum, number > maximum { return "\(number) is above the maximum \(maximum)" }
         return nil
-    }
-}
-
-extension Array {
-    /// The first index whose element satisfies a predicate that is false, then true.
-    func partitionIndex(_ predicate: (Element) -> Bool) -> Int {
-        var low = 0
-        var high = self.count
-        while low < high {
-            let middle = (low + high) / 2
-            if predicate(self[middle]) { high = middle } else { low = middle + 1 }
-        }
-        return low
     }
 }

@@ -112,37 +112,20 @@ public struct ColumnData: Sendable, Equatable {
             disjoint = false
             break
         }
-        if disjoint {
-            var result = nonEmpty[0]
-            for part in nonEmpty.dropFirst() {
-                result.timestamps += part.timestamps
-                result.doubles += part.doubles
-                result.integers += part.integers
-                result.strings += part.strings
-            }
-            return result
-        }
+        var combined = ColumnData.appending(nonEmpty, type: type)
+        if !disjoint { combined.normalize() }
+        return combined
+    }
+
+    /// The rows of `parts` one after the other, as they are.
+    static func appending(_ parts: [ColumnData], type: FieldType) -> ColumnData {
         var combined = ColumnData(type: type)
-        for part in nonEmpty {
+        for part in parts {
             combined.timestamps += part.timestamps
             combined.doubles += part.doubles
             combined.integers += part.integers
             combined.strings += part.strings
         }
-        combined.normalize()
         return combined
-    }
-}
-
-extension Array {
-    /// The first index whose element satisfies `predicate`, for a predicate that is false then true.
-    func partitionPoint(_ predicate: (Element) -> Bool) -> Int {
-        var low = 0
-        var high = self.count
-        while low < high {
-            let middle = (low + high) / 2
-            if predicate(self[middle]) { high = middle } else { low = middle + 1 }
-        }
-        return low
     }
 }

@@ -42,13 +42,6 @@ public enum Aggregate: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// Whether the function needs numbers (it cannot run on strings).
-    var isNumeric: Bool {
-        switch self {
-        case .count, .first, .last: false
-        default: true
-        }
-    }
 }
 
 /// One bucket of an aggregation: its start and the value (`nil` when the bucket had no points).

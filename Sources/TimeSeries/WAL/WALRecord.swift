@@ -48,19 +48,7 @@ enum WALRecord {
         return bytes
     }
 
-    /// Appends one value in the compact form its column type implies.
-    @inline(__always) static func appendValue(_ value: FieldValue, as type: FieldType, to bytes: inout [UInt8]) {
-        switch (type, value) {
-        case (.double, .double(let number)): ByteCoding.appendFixed64(number.bitPattern, to: &bytes)
-        case (.double, .integer(let number)): ByteCoding.appendFixed64(Double(number).bitPattern, to: &bytes)
-        case (.integer, .integer(let number)): ByteCoding.appendVarint(ByteCoding.zigzag(number), to: &bytes)
-        case (.boolean, .boolean(let flag)): bytes.append(flag ? 1 : 0)
-        case (.string, .string(let text)): ByteCoding.appendString(text, to: &bytes)
-        default: preconditionFailure("value does not match its column type")
-        }
-    }
-
-    /// Appends one value to the hot-path sink, in the same form as ``appendValue(_:as:to:)``.
+    /// Appends one value in the compact form its column type implies (the log does not repeat the type).
     @inline(__always) static func appendValue(_ value: FieldValue, as type: FieldType, to sink: inout ByteSink) {
         switch (type, value) {
         case (.double, .double(let number)): sink.fixed64(number.bitPattern)

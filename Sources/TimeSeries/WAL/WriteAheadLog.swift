@@ -192,19 +192,7 @@ final class WriteAheadLog: @unchecked Sendable {
     }
 
     private static func writeAndSync(_ bytes: [UInt8], to descriptor: Int32, path: String) -> Result<Void, TimeSeriesError> {
-        let written = bytes.withUnsafeBytes { buffer -> Int in
-            var offset = 0
-            while offset < buffer.count {
-                let count = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    return -1
-                }
-                offset += count
-            }
-            return offset
-        }
-        if written < 0 { return .failure(.io("write", path: path, errno: errno)) }
+        guard FileSync.writeAll(bytes, to: descriptor) else { return .failure(.io("write", path: path, errno: errno)) }
         if fdatasync(descriptor) != 0 { return .failure(.io("sync", path: path, errno: errno)) }
         return .success(())
     }
@@ -220,12 +208,9 @@ enum FileSync {
         close(descriptor)
     }
 
-    /// Writes `bytes` to `path` atomically: a temporary file, fsync, rename, fsync of the directory.
-    static func writeAtomically(_ bytes: [UInt8], to path: String) throws(TimeSeriesError) {
-        let temporary = path + ".tmp"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw .io("create", path: temporary, errno: errno) }
-        let ok = bytes.withUnsafeBytes { buffer -> Bool in
+    /// Writes all of `bytes` (retrying short writes and EINTR); `false` on an error, left in `errno`.
+    static func writeAll(_ bytes: [UInt8], to descriptor: Int32) -> Bool {
+        bytes.withUnsafeBytes { buffer -> Bool in
             var offset = 0
             while offset < buffer.count {
                 let count = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
@@ -235,8 +220,16 @@ enum FileSync {
                 }
                 offset += count
             }
-            return fsync(descriptor) == 0
+            return true
         }
+    }
+
+    /// Writes `bytes` to `path` atomically: a temporary file, fsync, rename, fsync of the directory.
+    static func writeAtomically(_ bytes: [UInt8], to path: String) throws(TimeSeriesError) {
+        let temporary = path + ".tmp"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw .io("create", path: temporary, errno: errno) }
+        let ok = Self.writeAll(bytes, to: descriptor) && fsync(descriptor) == 0
         let savedErrno = errno
         close(descriptor)
         guard ok else { throw .io("write", path: temporary, errno: savedErrno) }

@@ -204,13 +204,7 @@ extension ColumnData {
     static func concatenated(_ parts: [ColumnData], type: FieldType) -> ColumnData {
         let nonEmpty = parts.filter { !$0.isEmpty }
         if nonEmpty.count == 1 { return nonEmpty[0] }
-        var combined = ColumnData(type: type)
-        for part in nonEmpty {
-            combined.timestamps += part.timestamps
-            combined.doubles += part.doubles
-            combined.integers += part.integers
-            combined.strings += part.strings
-        }
+        let combined = ColumnData.appending(nonEmpty, type: type)
         if combined.timestamps.count > 1 {
             let order = combined.timestamps.indices.sorted { combined.timestamps[$0] < combined.timestamps[$1] }
             var sorted = ColumnData(type: type)
