@@ -55,7 +55,7 @@ public struct HTTPAPIDependencies: Sendable {
     /// The newest value of every telemetry field of a twin.
     func lastTelemetry(_ twin: Twin) -> [String: TelemetrySample] {
         var result: [String: (Int64, FieldValue)] = [:]
-        for series in self.timeSeries.allSeries(tenant: twin.tenant) where series.key.tag("twin") == twin.id {
+        for series in self.timeSeries.series(tenant: twin.tenant, tagged: twin.id) {
             for column in series.columns {
                 guard let last = self.timeSeries.last(column: column.id) else { continue }
                 if let known = result[column.field], known.0 > last.timestamp { continue }

@@ -104,7 +104,7 @@ struct TelemetryRoutes {
         if let tier, !self.dependencies.tiers(twin.tenant).contains(where: { $0.name == tier }) {
             throw ProblemDetails(status: .badRequest, code: "invalid_parameter", detail: "No downsampling tier '\(tier)' in this tenant; see GET /api/v1/tenant.")
         }
-        for series in store.allSeries(tenant: twin.tenant, tier: tier) where series.key.tag("twin") == twin.id {
+        for series in store.series(tenant: twin.tenant, tagged: twin.id, tier: tier) {
             guard let column = series.columns.first(where: { $0.field == field }) else { continue }
             let data = try store.read(column: column.id, from: from, to: to)
             var points: [Point] = []

@@ -84,6 +84,8 @@ struct StoreTests {
 
         let reopened = try Self.open(directory)
         let series = try #require(reopened.seriesID(for: Self.key))
+        // The twin index is rebuilt from the replayed WAL.
+        #expect(reopened.series(tenant: .default, tagged: "cnc-1").map(\.id) == [series])
         let column = try #require(reopened.column(series: series, field: "t"))
         let data = try reopened.read(column: column.id)
         #expect(data.timestamps == (0..<250).map(Int64.init))
@@ -107,6 +109,9 @@ struct StoreTests {
         #expect(try store.read(column: column.id).doubles == (0..<300).map { Double(2000 + $0) })
         try await store.close()
         let reopened = try Self.open(directory)
+        // …and from the catalog after a clean close.
+        #expect(reopened.series(tenant: .default, tagged: "cnc-1").map(\.id) == [series])
+        #expect(reopened.series(tenant: .default, tagged: "other").isEmpty)
         let data = try reopened.read(column: column.id, from: 100, to: 200)
         #expect(data.timestamps == (10..<20).map { Int64($0) * 10 })
         #expect(data.doubles == (10..<20).map { Double(2000 + $0) })

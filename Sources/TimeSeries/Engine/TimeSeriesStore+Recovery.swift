@@ -7,11 +7,11 @@ import Glibc
 #endif
 
 extension TimeSeriesStore {
-    static func loadCatalog(into state: inout State, directory: String) throws(TimeSeriesError) {
+    static func loadCatalog(into state: inout State, directory: String, indexedTag: String) throws(TimeSeriesError) {
         let path = directory + "/catalog.tgs"
         guard let data = FileManager.default.contents(atPath: path) else { return }
         for info in try CatalogFile.decode([UInt8](data)) {
-            Self.define(info.id, key: info.key, in: &state)
+            Self.define(info.id, key: info.key, in: &state, indexedTag: indexedTag)
             for column in info.columns { Self.define(column, series: info.id, in: &state) }
         }
     }
@@ -38,7 +38,7 @@ extension TimeSeriesStore {
     /// Replays WAL segments in order; a damaged record ends its segment, which is cut back to its intact
     /// prefix. Returns the number of points replayed.
     static func replay(
-        segments: [Int], into state: inout State, walDirectory: String, sealThreshold: Int, logger: Logger
+        segments: [Int], into state: inout State, walDirectory: String, sealThreshold: Int, indexedTag: String, logger: Logger
     ) throws(TimeSeriesError) -> Int {
         var points = 0
         for number in segments {
@@ -62,7 +62,7 @@ extension TimeSeriesStore {
                 }
                 switch record {
                 case .series(let id, let key):
-                    Self.define(id, key: key, in: &state)
+                    Self.define(id, key: key, in: &state, indexedTag: indexedTag)
                 case .column(let id, let series, let field, let type):
                     Self.define(ColumnInfo(id: id, field: field, type: type), series: series, in: &state)
                 case .rows(let rows):
@@ -79,7 +79,7 @@ extension TimeSeriesStore {
     }
 
     /// Adds a series read back from disk (idempotent: the WAL may repeat what the catalog has).
-    private static func define(_ id: SeriesID, key: SeriesKey, in state: inout State) {
+    private static func define(_ id: SeriesID, key: SeriesKey, in state: inout State, indexedTag: String) {
         guard Int(id) >= state.series.count else { return }
         while state.series.count < Int(id) {
             // Ids are dense; a gap means a lost definition: keep the slot with an unusable key.
@@ -90,6 +90,7 @@ extension TimeSeriesStore {
         state.series.append(SeriesInfo(id: id, key: key, columns: []))
         state.seriesColumns.append([])
         state.seriesByKey[key] = id
+        state.index(id, key, tag: indexedTag)
     }
 
     private static func define(_ column: ColumnInfo, series: SeriesID, in state: inout State) {

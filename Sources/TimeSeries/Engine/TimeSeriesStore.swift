@@ -23,6 +23,9 @@ public final class TimeSeriesStore: Sendable {
         public var retention: @Sendable (SeriesKey) -> Duration? = { _ in nil }
         /// Called after every WAL sync (tests).
         public var syncHook: (@Sendable (UInt64) -> Void)?
+        /// A tag whose values are indexed, so that ``TimeSeriesStore/series(tenant:tagged:)`` finds a
+        /// twin's series without scanning the catalog.
+        public var indexedTag = "twin"
 
         public init(directory: String) {
             self.directory = directory
@@ -50,11 +53,18 @@ public final class TimeSeriesStore: Sendable {
     }
 
     struct State {
+        mutating func index(_ id: SeriesID, _ key: SeriesKey, tag: String) {
+            guard let value = key.tag(tag) else { return }
+            self.seriesByTag[key.tenant, default: [:]][value, default: []].append(id)
+        }
+
         var series: [SeriesInfo] = []
         var seriesByKey: [SeriesKey: SeriesID] = [:]
         var columns: [ColumnState] = []
         /// The column states of each series, by series id (the hot path's view of `series[…].columns`).
         var seriesColumns: [[ColumnState]] = []
+        /// Series by tenant and value of the indexed tag.
+        var seriesByTag: [TenantID: [String: [SeriesID]]] = [:]
         var files: [ChunkFile] = []
         var nextFileNumber = 1
         var closed = false
@@ -90,11 +100,11 @@ public final class TimeSeriesStore: Sendable {
         }
         var state = State()
         let segments = WriteAheadLog.existingSegments(directory: self.walDirectory)
-        try Self.loadCatalog(into: &state, directory: options.directory)
+        try Self.loadCatalog(into: &state, directory: options.directory, indexedTag: options.indexedTag)
         try Self.loadChunkFiles(into: &state, directory: self.chunkDirectory, logger: logger)
         let replayed = try Self.replay(
             segments: segments, into: &state, walDirectory: self.walDirectory, sealThreshold: options.sealThreshold,
-            logger: logger)
+            indexedTag: options.indexedTag, logger: logger)
         self.state = Mutex(state)
         self.wal = try WriteAheadLog(
             directory: self.walDirectory, segment: (segments.last ?? 0) + 1, syncHook: options.syncHook, logger: logger)
@@ -117,6 +127,7 @@ public final class TimeSeriesStore: Sendable {
             state.series.append(SeriesInfo(id: id, key: key, columns: []))
             state.seriesColumns.append([])
             state.seriesByKey[key] = id
+            state.index(id, key, tag: self.options.indexedTag)
             _ = self.wal.append(WALRecord.encodeSeries(id: id, key: key))
             return id
         }
@@ -141,6 +152,14 @@ public final class TimeSeriesStore: Sendable {
                 $0.key.tenant == tenant && (measurement == nil || $0.key.measurement == measurement)
                     && $0.key.tag(Downsampler.tierTag) == tier
             }
+        }
+    }
+
+    /// The series of `tenant` whose indexed tag (``Options/indexedTag``) is `value`, raw unless `tier`
+    /// names a downsampling tier.
+    public func series(tenant: TenantID, tagged value: String, tier: String? = nil) -> [SeriesInfo] {
+        self.state.withLock { state in
+            (state.seriesByTag[tenant]?[value] ?? []).map { state.series[Int($0)] }.filter { $0.key.tag(Downsampler.tierTag) == tier }
         }
     }
 
