@@ -24,22 +24,60 @@ struct StoredChunk: Sendable {
     }
 }
 
-/// A sealed chunk that is still in memory (not yet in a chunk file).
+/// A sealed chunk that is still in memory (not yet in a chunk file): compressed, or — between a
+/// checkpoint taking a head and writing its file — raw and sorted, so that the store's lock is not held
+/// while it is compressed.
 struct SealedChunk: Sendable {
-    let bytes: [UInt8]
+    private enum Content: Sendable {
+        case encoded([UInt8])
+        case raw(ColumnData)
+    }
+
+    private let content: Content
     let minTime: Int64
     let maxTime: Int64
     let count: Int
 
+    /// Compresses a normalized column.
     init(_ column: ColumnData) {
-        self.bytes = ChunkCodec.encode(column)
+        self.init(raw: column)
+        self = self.encoded()
+    }
+
+    /// Keeps a normalized column as it is, to be compressed later with ``encoded()``.
+    init(raw column: ColumnData) {
+        self.content = .raw(column)
         self.minTime = column.timestamps.first ?? 0
         self.maxTime = column.timestamps.last ?? 0
         self.count = column.count
     }
 
+    private init(bytes: [UInt8], minTime: Int64, maxTime: Int64, count: Int) {
+        self.content = .encoded(bytes)
+        self.minTime = minTime
+        self.maxTime = maxTime
+        self.count = count
+    }
+
+    /// The compressed form.
+    func encoded() -> SealedChunk {
+        guard case .raw(let column) = self.content else { return self }
+        return SealedChunk(bytes: ChunkCodec.encode(column), minTime: self.minTime, maxTime: self.maxTime, count: self.count)
+    }
+
+    /// The compressed bytes (compressing now if still raw).
+    var bytes: [UInt8] {
+        switch self.content {
+        case .encoded(let bytes): bytes
+        case .raw(let column): ChunkCodec.encode(column)
+        }
+    }
+
     func load() throws(TimeSeriesError) -> ColumnData {
-        try ChunkCodec.decode(self.bytes)
+        switch self.content {
+        case .encoded(let bytes): try ChunkCodec.decode(bytes)
+        case .raw(let column): column
+        }
     }
 }
 

@@ -93,11 +93,13 @@ final class ColumnState: @unchecked Sendable {
         self.append(timestamp, value, sealThreshold: sealThreshold)
     }
 
-    func seal() {
+    /// Moves the head into a sealed chunk, compressed now or (`compress: false`, for checkpoints that
+    /// compress outside the lock) later.
+    func seal(compress: Bool = true) {
         guard self.count > 0 else { return }
         var data = self.head
         data.normalize()
-        self.frozen.append(SealedChunk(data))
+        self.frozen.append(compress ? SealedChunk(data) : SealedChunk(raw: data))
         self.count = 0
         self.strings = []
     }

@@ -58,7 +58,8 @@ extension TimeSeriesStore {
             var frozenCounts: [Int] = []
             frozenCounts.reserveCapacity(state.columns.count)
             for column in state.columns {
-                column.seal()
+                // Only a copy under the lock; compression happens below, outside it.
+                column.seal(compress: false)
                 frozenCounts.append(column.frozen.count)
                 for chunk in column.frozen { chunks.append((column.info.id, chunk)) }
             }
@@ -67,7 +68,8 @@ extension TimeSeriesStore {
             state.pointsSinceCheckpoint = 0
             return (newSegment, chunks, frozenCounts, state.series, number)
         }
-        let (newSegment, chunks, frozenCounts, series, number) = snapshot
+        let (newSegment, taken, frozenCounts, series, number) = snapshot
+        let chunks = taken.map { ($0.0, $0.1.encoded()) }
         try FileSync.writeAtomically(CatalogFile.encode(series), to: self.options.directory + "/catalog.tgs")
         if !chunks.isEmpty {
             let (file, stored) = try ChunkFile.write(directory: self.chunkDirectory, number: number, chunks: chunks)
