@@ -8,6 +8,7 @@ public struct TimeSeriesError: Error, CustomStringConvertible, Sendable, Equatab
         public static let io = Code(name: "io")
         public static let closed = Code(name: "closed")
         public static let invalidQuery = Code(name: "invalid_query")
+        public static let seriesLimit = Code(name: "series_limit")
     }
 
     public let code: Code
@@ -30,10 +31,18 @@ public struct TimeSeriesError: Error, CustomStringConvertible, Sendable, Equatab
             message: "field type conflict: field '\(field)' is stored as \(stored), this point has \(got)")
     }
 
+    static func seriesLimit(_ limit: Int, tenant: TenantID) -> Self {
+        Self(
+            code: .seriesLimit,
+            message: "max-series-per-database limit exceeded: (\(limit)) in tenant '\(tenant)'; drop unused tag values or raise telemetry.max_series_per_tenant")
+    }
+
     public static func invalidQuery(_ message: String) -> Self {
         Self(code: .invalidQuery, message: message)
     }
 }
+
+import TwinGuardCore
 
 #if canImport(Glibc)
 import Glibc

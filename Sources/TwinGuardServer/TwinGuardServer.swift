@@ -68,6 +68,7 @@ public struct TwinGuardServer: Sendable {
             defaultTiers: configuration.tiers)
         var options = TimeSeriesStore.Options(directory: configuration.telemetryPath)
         options.retention = { policy.retention($0) }
+        options.maximumSeriesPerTenant = configuration.maximumSeriesPerTenant
         let timeSeries = try TimeSeriesStore(options: options, logger: telemetryLogger)
         let channel = DeviceChannel(
             publish: { tenant, topic, payload, retain in

@@ -106,10 +106,16 @@ extension TelemetryIngestor {
         guard Twin.isValidID(twinID) else { return .failure(BindingFailure(reason: "'\(twinID)' is not a valid twin id")) }
         if tagged == nil { tags.append(Tag(SeriesBinding.twinTag, twinID)) }
         var tenantState = state.tenants[tenant]!
+        if tenantState.twins[twinID] == nil && tenantState.settings.strict {
+            return .failure(BindingFailure(reason: "unknown series for twin '\(twinID)': tenant '\(tenant)' is strict, create the twin first"))
+        }
+        let series: SeriesID
+        do {
+            series = try self.timeSeries.series(for: SeriesKey(tenant: tenant, measurement: measurement, tags: tags))
+        } catch {
+            return .failure(BindingFailure(reason: error.message))
+        }
         if tenantState.twins[twinID] == nil {
-            guard !tenantState.settings.strict else {
-                return .failure(BindingFailure(reason: "unknown series for twin '\(twinID)': tenant '\(tenant)' is strict, create the twin first"))
-            }
             var twin = Twin(tenant: tenant, id: twinID, model: nil, now: now)
             twin.tags = Dictionary(tags.filter { $0.key != SeriesBinding.twinTag }.map { ($0.key, $0.value) }, uniquingKeysWith: { $1 })
             tenantState.twins[twinID] = twin
@@ -117,12 +123,6 @@ extension TelemetryIngestor {
             report.createdTwins.append(twinID)
         }
         let twin = tenantState.twins[twinID]!
-        let series: SeriesID
-        do {
-            series = try self.timeSeries.series(for: SeriesKey(tenant: tenant, measurement: measurement, tags: tags))
-        } catch {
-            return .failure(BindingFailure(reason: error.message))
-        }
         let binding: SeriesBinding
         if let model = twin.model {
             let telemetry = TwinRegistry.flatten(model, in: tenantState.models).telemetry

@@ -55,3 +55,17 @@ def test_tiers_downsample_and_retention_drops_old_points(server_factory):
             break
         time.sleep(0.3)
     assert values == [[now, 2]]
+
+
+def test_series_per_tenant_are_bounded(server_factory):
+    server = server_factory("--allow-anonymous", config_text="[telemetry]\nmax_series_per_tenant = 3\n")
+    port = server.http_port
+    assert write(port, "flood,id=1 v=1 1\nflood,id=2 v=1 1\nflood,id=3 v=1 1").status == 204
+    refused = write(port, "flood,id=4 v=1 1\nflood,id=1 v=2 2")
+    assert refused.status == 400
+    assert "max-series-per-database limit exceeded: (3)" in refused.json()["error"]
+    # Existing series still take points, and no twin was made for the refused one.
+    values = query(port, "SELECT v FROM flood WHERE id = '1'", epoch="ns").json()["results"][0]["series"][0]["values"]
+    assert values == [[1, 1], [2, 2]]
+    assert request(port, "GET", "/api/v1/twins/flood.4").status == 404
+    assert request(port, "POST", "/api/v1/twins/other-1/telemetry", json_body={"v": 1}).status == 422

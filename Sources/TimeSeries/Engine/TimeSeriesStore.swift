@@ -26,6 +26,9 @@ public final class TimeSeriesStore: Sendable {
         /// A tag whose values are indexed, so that ``TimeSeriesStore/series(tenant:tagged:)`` finds a
         /// twin's series without scanning the catalog.
         public var indexedTag = "twin"
+        /// Series a tenant may have (InfluxDB's `max-series-per-database`): a flood of distinct tag sets
+        /// cannot grow the catalog, and memory, without bound. Downsampling tiers count too.
+        public var maximumSeriesPerTenant = 1_000_000
 
         public init(directory: String) {
             self.directory = directory
@@ -54,6 +57,7 @@ public final class TimeSeriesStore: Sendable {
 
     struct State {
         mutating func index(_ id: SeriesID, _ key: SeriesKey, tag: String) {
+            self.seriesPerTenant[key.tenant, default: 0] += 1
             guard let value = key.tag(tag) else { return }
             self.seriesByTag[key.tenant, default: [:]][value, default: []].append(id)
         }
@@ -65,6 +69,7 @@ public final class TimeSeriesStore: Sendable {
         var seriesColumns: [[ColumnState]] = []
         /// Series by tenant and value of the indexed tag.
         var seriesByTag: [TenantID: [String: [SeriesID]]] = [:]
+        var seriesPerTenant: [TenantID: Int] = [:]
         var files: [ChunkFile] = []
         var nextFileNumber = 1
         var closed = false
@@ -123,6 +128,8 @@ public final class TimeSeriesStore: Sendable {
         try self.state.withLock { state throws(TimeSeriesError) -> SeriesID in
             if let id = state.seriesByKey[key] { return id }
             guard !state.closed else { throw .closed }
+            let limit = self.options.maximumSeriesPerTenant
+            guard state.seriesPerTenant[key.tenant, default: 0] < limit else { throw .seriesLimit(limit, tenant: key.tenant) }
             let id = SeriesID(state.series.count)
             state.series.append(SeriesInfo(id: id, key: key, columns: []))
             state.seriesColumns.append([])

@@ -116,6 +116,7 @@ extension ConfigurationKey {
         .seconds("broker.sys_interval", \.sysIntervalSeconds),
         .seconds("telemetry.checkpoint_interval", \.checkpointIntervalSeconds),
         .seconds("telemetry.retention", \.retentionSeconds),
+        .integer("telemetry.max_series_per_tenant", \.maximumSeriesPerTenant, 1...100_000_000),
         Self(name: "telemetry.tiers", expected: "tiers such as \"1m:90d,1h\" (bucket:retention, retention optional)") {
             config, value throws(ConfigurationError) in
             guard case .string(let text) = value, let tiers = DownsampleTier.parseList(text) else {

@@ -48,6 +48,8 @@ public struct ServerConfiguration: Sendable {
     public var checkpointIntervalSeconds = 60.0
     /// Seconds raw telemetry is kept; 0 keeps it forever.
     public var retentionSeconds = 0.0
+    /// Series per tenant before new ones are refused.
+    public var maximumSeriesPerTenant = 1_000_000
     /// Downsampling tiers (`telemetry.tiers = "1m:90d,1h"`): none by default.
     public var tiers: [DownsampleTier] = []
 

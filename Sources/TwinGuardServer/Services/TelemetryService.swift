@@ -50,6 +50,11 @@ struct TelemetryService: Service {
         do {
             let written = try Downsampler.run(store: self.timeSeries, tiers: self.tiers, now: WallClock.nowNanoseconds())
             if written > 0 { self.logger.debug("telemetry downsampled", metadata: ["points": "\(written)"]) }
+        } catch {
+            // Downsampling is derived data: it must never keep the WAL from being checkpointed.
+            self.logger.warning("telemetry downsampling failed", metadata: ["error": "\(error)"])
+        }
+        do {
             try await self.timeSeries.checkpoint()
             try await self.timeSeries.compactIfNeeded()
         } catch {
