@@ -3,6 +3,9 @@ import TimeSeries
 import TwinGuardCore
 
 extension TelemetryIngestor {
+    /// Series bindings cached per tenant before the cache starts over.
+    static let maximumCachedBindings = 200_000
+
     /// Binds points to series, checks them against their twin's model and writes the good ones.
     func store(_ points: [PendingPoint], tenant: TenantID, fixedTwin: String?, now: Int64, into report: inout IngestReport) {
         guard !points.isEmpty else { return }
@@ -131,6 +134,9 @@ extension TelemetryIngestor {
             let learned = twin.learnedFields.sorted { $0.key < $1.key }.map { SeriesBinding.FieldRule(name: $0.key, type: $0.value) }
             binding = SeriesBinding(twinID: twinID, series: series, fromModel: false, rules: learned, cacheKey: cacheKey)
         }
+        // The cache is keyed by the raw text, which the same series can spell many ways (tag order):
+        // bound it so that such input cannot grow it without end.
+        if tenantState.bindings.count >= Self.maximumCachedBindings { tenantState.bindings.removeAll(keepingCapacity: true) }
         tenantState.bindings[cacheKey] = binding
         state.tenants[tenant] = tenantState
         return .success(binding)
