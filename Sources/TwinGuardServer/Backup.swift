@@ -21,10 +21,10 @@ public enum Backup {
         let manager = FileManager.default
         let database = dataDir + "/twinguard.sqlite"
         guard manager.fileExists(atPath: database) else {
-            throw DataDirectoryError(path: dataDir, reason: "it holds no TwinGuard data (no twinguard.sqlite)")
+            throw BackupError("'\(dataDir)' holds no TwinGuard data (no twinguard.sqlite); name the server's data dir with --data-dir")
         }
         if let existing = try? manager.contentsOfDirectory(atPath: destination), !existing.isEmpty {
-            throw DataDirectoryError(path: destination, reason: "the backup destination is not empty; choose a new directory")
+            throw BackupError("the backup destination '\(destination)' is not empty; name a new directory with --out")
         }
         try manager.createDirectory(atPath: destination, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         // Telemetry first: the database copy then names every twin whose points the copy holds (and the
@@ -47,14 +47,14 @@ public enum Backup {
         guard let data = manager.contents(atPath: source + "/backup.json"),
             let manifest = try? JSONDecoder().decode(Manifest.self, from: data)
         else {
-            throw DataDirectoryError(path: source, reason: "it is not a TwinGuard backup (no readable backup.json)")
+            throw BackupError("'\(source)' is not a TwinGuard backup (no readable backup.json); name the directory 'twinguard backup' wrote with --from")
         }
         try DataDirectory.prepare(dataDir)
         let lock = try DataDirectoryLock.acquire(dataDir)
         let existing = ((try? manager.contentsOfDirectory(atPath: dataDir)) ?? []).filter { $0 != "run" }
         if !existing.isEmpty {
             guard force else {
-                throw DataDirectoryError(path: dataDir, reason: "it already holds data; restore into an empty data dir or add --force to replace it")
+                throw BackupError("data dir '\(dataDir)' already holds data; restore into an empty data dir or add --force to replace it")
             }
             for name in existing { try manager.removeItem(atPath: dataDir + "/" + name) }
         }
@@ -66,5 +66,14 @@ public enum Backup {
         let schema = try SQLiteStore(path: dataDir + "/twinguard.sqlite").schemaVersion
         withExtendedLifetime(lock) {}
         return "restored the backup of \(manifest.createdAt) into \(dataDir) (database schema \(schema))"
+    }
+}
+
+/// Why a backup or restore cannot run.
+public struct BackupError: Error, CustomStringConvertible {
+    public let description: String
+
+    init(_ description: String) {
+        self.description = description
     }
 }
