@@ -23,9 +23,10 @@ extension TimeSeriesStore {
     /// quick), and stops the WAL. Later writes are refused.
     public func close() async throws(TimeSeriesError) {
         try await self.onMaintenanceQueue { () throws(TimeSeriesError) in
+            // Refuse writes first: nothing may reach the WAL segment that is deleted below.
+            self.state.withLock { $0.closed = true }
             try self.checkpointNow()
             try self.compactNow(force: false)
-            self.state.withLock { $0.closed = true }
             self.wal.shutdown()
             // The segment opened last holds nothing once everything is in chunk files.
             for number in WriteAheadLog.existingSegments(directory: self.walDirectory) {
