@@ -7,34 +7,36 @@ extension TelemetryIngestor {
     static let maximumCachedBindings = 200_000
 
     /// Binds points to series, checks them against their twin's model and writes the good ones.
-    func store(_ points: [PendingPoint], tenant: TenantID, fixedTwin: String?, now: Int64, into report: inout IngestReport) {
+    func store(_ points: [PendingPoint], tenant: TenantID, now: Int64, into report: inout IngestReport) {
         guard !points.isEmpty else { return }
         var rows: [TimeSeriesStore.Row] = []
         rows.reserveCapacity(points.count)
-        var rowLocations: [String] = []
+        var rowLocations: [(String, Int)] = []
         var rowTwins: [String] = []
         var seen: Set<String> = []
         var lastTwin = ""
         self.registry.state.withLock { state in
             guard state.tenants[tenant] != nil else {
-                report.rejected.append(.init(path: "$", message: "database not found: \"\(tenant)\""))
+                for message in Set(points.map(\.message)).sorted() {
+                    report.reject("$", "database not found: \"\(tenant)\"", inMessage: message)
+                }
                 return
             }
             for point in points {
                 let binding: SeriesBinding
-                switch self.bind(point.rawSeries, fixedTwin: fixedTwin, tenant: tenant, now: now, state: &state, report: &report) {
+                switch self.bind(point.rawSeries, fixedTwin: point.fixedTwin, tenant: tenant, now: now, state: &state, report: &report) {
                 case .success(let found): binding = found
                 case .failure(let failure):
-                    report.rejected.append(.init(path: point.location, message: failure.reason))
+                    report.reject(point.location, failure.reason, inMessage: point.message)
                     continue
                 }
                 var fields = point.fields
                 if let problem = Self.check(&fields, binding: binding, tenant: tenant, at: point, state: &state, report: &report) {
-                    report.rejected.append(.init(path: point.location, message: problem))
+                    report.reject(point.location, problem, inMessage: point.message)
                     continue
                 }
                 rows.append(TimeSeriesStore.Row(series: binding.series, timestamp: point.timestamp, fields: fields))
-                rowLocations.append(point.location)
+                rowLocations.append((point.location, point.message))
                 rowTwins.append(binding.twinID)
                 if binding.twinID != lastTwin {
                     seen.insert(binding.twinID)
@@ -45,7 +47,7 @@ extension TelemetryIngestor {
         guard !rows.isEmpty else { return }
         let receipt = self.timeSeries.append(rows)
         for (row, error) in receipt.rejected {
-            report.rejected.append(.init(path: rowLocations[row], message: error.message))
+            report.reject(rowLocations[row].0, error.message, inMessage: rowLocations[row].1)
         }
         report.accepted += receipt.accepted
         report.receipt = receipt

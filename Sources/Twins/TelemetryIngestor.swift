@@ -13,6 +13,13 @@ public struct IngestReport: Sendable {
     var flaggedTwins: [String] = []
     /// Twins whose first point created them.
     public var createdTwins: [String] = []
+    /// For a batch of messages: the message of each refusal in `rejected`.
+    var rejectedMessages: [Int] = []
+
+    mutating func reject(_ path: String, _ message: String, inMessage index: Int = 0) {
+        self.rejected.append(.init(path: path, message: message))
+        self.rejectedMessages.append(index)
+    }
     var receipt: TimeSeriesStore.Receipt?
 }
 
@@ -41,6 +48,10 @@ public final class TelemetryIngestor: Sendable {
         var fields: [(String, FieldValue)]
         var timestamp: Int64
         var location: String
+        /// The twin a topic names (MQTT), which the series must belong to.
+        var fixedTwin: String?
+        /// The message it came in, within a batch.
+        var message = 0
     }
 
     /// Line protocol as InfluxDB's `/write` takes it; `twin` fixes the twin (MQTT topic), otherwise the
@@ -50,56 +61,73 @@ public final class TelemetryIngestor: Sendable {
     ) -> IngestReport {
         var report = IngestReport()
         var points: [PendingPoint] = []
+        Self.parseLineProtocol(body, precision: precision, twin: twin, now: now, message: 0, into: &points, report: &report)
+        self.store(points, tenant: tenant, now: now, into: &report)
+        return report
+    }
+
+    static func parseLineProtocol(
+        _ body: [UInt8], precision: TimePrecision, twin: String?, now: Int64, message: Int, into points: inout [PendingPoint],
+        report: inout IngestReport
+    ) {
         LineProtocol.parse(
             body, precision: precision, now: now,
             onLine: { line in
-                points.append(PendingPoint(rawSeries: line.rawSeries, fields: line.fields, timestamp: line.timestamp, location: "line \(line.lineNumber)"))
+                points.append(PendingPoint(
+                    rawSeries: line.rawSeries, fields: line.fields, timestamp: line.timestamp, location: "line \(line.lineNumber)",
+                    fixedTwin: twin, message: message))
             },
             onError: { error in
-                report.rejected.append(.init(path: "line \(error.lineNumber)", message: error.description))
+                report.reject("line \(error.lineNumber)", error.description, inMessage: message)
             })
-        self.store(points, tenant: tenant, fixedTwin: twin, now: now, into: &report)
-        return report
     }
 
     /// Telemetry as JSON: one object of field → number, boolean or string (optional `ts` as integer ns
     /// or RFC 3339), or an array of such objects.
     public func writeJSON(_ body: [UInt8], tenant: TenantID, twin: String, now: Int64 = WallClock.nowNanoseconds()) -> IngestReport {
         var report = IngestReport()
+        var points: [PendingPoint] = []
+        Self.parseJSON(body, twin: twin, now: now, message: 0, into: &points, report: &report)
+        self.store(points, tenant: tenant, now: now, into: &report)
+        return report
+    }
+
+    static func parseJSON(
+        _ body: [UInt8], twin: String, now: Int64, message: Int, into points: inout [PendingPoint], report: inout IngestReport
+    ) {
         let document: JSONValue
         do {
             document = try JSONDecoder().decode(JSONValue.self, from: Data(body))
         } catch {
-            report.rejected.append(.init(path: "$", message: "not valid JSON; send an object of field values or an array of them"))
-            return report
+            report.reject("$", "not valid JSON; send an object of field values or an array of them", inMessage: message)
+            return
         }
         let objects: [(String, [String: JSONValue])]
         switch document {
         case .object(let object): objects = [("$", object)]
         case .array(let array):
             guard !array.isEmpty else {
-                report.rejected.append(.init(path: "$", message: "an empty array holds no points"))
-                return report
+                report.reject("$", "an empty array holds no points", inMessage: message)
+                return
             }
             var list: [(String, [String: JSONValue])] = []
             for (index, element) in array.enumerated() {
                 guard case .object(let object) = element else {
-                    report.rejected.append(.init(path: "$[\(index)]", message: "expected an object of field values"))
+                    report.reject("$[\(index)]", "expected an object of field values", inMessage: message)
                     continue
                 }
                 list.append(("$[\(index)]", object))
             }
             objects = list
         default:
-            report.rejected.append(.init(path: "$", message: "expected an object of field values or an array of them"))
-            return report
+            report.reject("$", "expected an object of field values or an array of them", inMessage: message)
+            return
         }
-        var points: [PendingPoint] = []
         for (path, object) in objects {
             var timestamp = now
             if let ts = object["ts"] {
                 guard let parsed = Self.timestamp(ts) else {
-                    report.rejected.append(.init(path: "\(path).ts", message: "expected integer ns since the epoch or an RFC 3339 time"))
+                    report.reject("\(path).ts", "expected integer ns since the epoch or an RFC 3339 time", inMessage: message)
                     continue
                 }
                 timestamp = parsed
@@ -108,7 +136,7 @@ public final class TelemetryIngestor: Sendable {
             var bad = false
             for (name, value) in object.sorted(by: { $0.key < $1.key }) where name != "ts" {
                 guard let field = value.fieldValue else {
-                    report.rejected.append(.init(path: "\(path).\(name)", message: "expected a number, boolean or string, got \(value.typeName)"))
+                    report.reject("\(path).\(name)", "expected a number, boolean or string, got \(value.typeName)", inMessage: message)
                     bad = true
                     break
                 }
@@ -116,13 +144,12 @@ public final class TelemetryIngestor: Sendable {
             }
             if bad { continue }
             guard !fields.isEmpty else {
-                report.rejected.append(.init(path: path, message: "no fields"))
+                report.reject(path, "no fields", inMessage: message)
                 continue
             }
-            points.append(PendingPoint(rawSeries: Self.jsonMeasurement, fields: fields, timestamp: timestamp, location: path))
+            points.append(PendingPoint(
+                rawSeries: Self.jsonMeasurement, fields: fields, timestamp: timestamp, location: path, fixedTwin: twin, message: message))
         }
-        self.store(points, tenant: tenant, fixedTwin: twin, now: now, into: &report)
-        return report
     }
 
     /// Calls `completion` when the report's points are durable (at once when there are none).

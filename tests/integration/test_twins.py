@@ -245,3 +245,27 @@ def test_twin_queries_with_relationship_traversal(server):
     bad = api(server, "GET", "/query?q=SELECT+*+FROM+twins+WHERE+reported.t+%3E")
     assert bad.status == 400
     assert "at character 39: found end of query, expected a string, number, true, false or null" in bad.json()["detail"]
+
+
+def test_pipelined_telemetry_is_acknowledged_in_order_with_each_refusal(server):
+    """Many QoS 1 messages in flight reach the store together; each still gets its own PUBACK, in order."""
+    upload_pump(server)
+    api(server, "POST", "/twins", json_body={"id": "pump-p", "model": "tg:test:Pump;1"})
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=unique("pipe"), protocol=mqtt.MQTTv5)
+    acks = []
+    client.on_publish = lambda c, u, mid, reason, props: acks.append((mid, reason.value))
+    client.max_inflight_messages_set(200)
+    client.connect("127.0.0.1", server.mqtt_port)
+    client.loop_start()
+    mids = []
+    for i in range(120):
+        payload = {"pressure": 1} if i == 60 else {"temperature": 20 + i / 4, "ts": 1767225600000000000 + i}
+        mids.append(client.publish("tg/default/pump-p/telemetry", json.dumps(payload), qos=1).mid)
+    deadline = time.time() + 10
+    while len(acks) < 120 and time.time() < deadline:
+        time.sleep(0.02)
+    client.loop_stop()
+    assert [mid for mid, _ in acks] == mids
+    assert [code for _, code in acks] == [0x99 if i == 60 else 0 for i in range(120)]
+    read = api(server, "GET", "/twins/pump-p/telemetry?field=temperature&from=1767225600000000000&to=1767225600000000200").json()
+    assert len(read["series"][0]["points"]) == 119

@@ -76,17 +76,14 @@ extension MQTTConnectionHandler {
         switch publish.qos {
         case .atMostOnce:
             self.broker.publish(message, in: client.session.space, now: now)
-            consumer?.handle(
-                topic: topic, payload: Array(publish.payload.readableBytesView),
-                correlationData: publish.properties.correlationData, principal: client.principal
-            ) { _ in }
+            if consumer != nil { self.consumed.append((Self.deviceMessage(publish, topic: topic), nil, nil)) }
         case .atLeastOnce:
             let delivered = self.broker.publish(message, in: client.session.space, now: now)
             // A message the platform stores has a receiver even when no client subscribed.
             let reason = consumer == nil ? Self.routedReason(delivered, client) : .success
             let ack = PublishAckPacket(kind: .puback, packetID: publish.packetID ?? 0, reasonCode: reason)
-            if let consumer {
-                self.acknowledge(afterStoring: publish, topic: topic, ack: ack, consumer: consumer, client: client, context: context)
+            if consumer != nil {
+                self.acknowledge(afterStoring: publish, topic: topic, ack: ack)
             } else {
                 self.acknowledge(ack, client: client)
             }
@@ -100,8 +97,8 @@ extension MQTTConnectionHandler {
             }
             let reason = consumer == nil ? Self.routedReason(delivered, client) : .success
             let ack = PublishAckPacket(kind: .pubrec, packetID: id, reasonCode: reason)
-            if first, let consumer {
-                self.acknowledge(afterStoring: publish, topic: topic, ack: ack, consumer: consumer, client: client, context: context)
+            if first, consumer != nil {
+                self.acknowledge(afterStoring: publish, topic: topic, ack: ack)
             } else {
                 self.acknowledge(ack, client: client)
             }
@@ -113,29 +110,47 @@ extension MQTTConnectionHandler {
         for packet in self.acknowledgements.ready(ack) { client.writer.send(.publishAck(packet)) }
     }
 
-    /// Hands the message to the platform and acknowledges once it is stored (or with the refusal).
-    private func acknowledge(
-        afterStoring publish: PublishPacket, topic: String, ack: PublishAckPacket, consumer: any DeviceMessageHandler,
-        client: ConnectedClient, context: ChannelHandlerContext
-    ) {
-        let token = self.acknowledgements.reserve()
+    /// Queues the message for the platform; it is acknowledged once stored (or with the refusal) after the
+    /// read burst hands the queue over (``flushConsumed(context:)``).
+    private func acknowledge(afterStoring publish: PublishPacket, topic: String, ack: PublishAckPacket) {
+        self.consumed.append((Self.deviceMessage(publish, topic: topic), self.acknowledgements.reserve(), ack))
+    }
+
+    private static func deviceMessage(_ publish: PublishPacket, topic: String) -> DeviceMessage {
+        DeviceMessage(topic: topic, payload: Array(publish.payload.readableBytesView), correlationData: publish.properties.correlationData)
+    }
+
+    /// Hands the messages of one read burst to the platform together (one store write and one sync for
+    /// all their telemetry) and sends each acknowledgement, in order, once its message is stored.
+    func flushConsumed(context: ChannelHandlerContext) {
+        guard !self.consumed.isEmpty, case .connected(let client) = self.phase, let consumer = self.broker.deviceMessages else {
+            self.consumed.removeAll()
+            return
+        }
+        let batch = self.consumed
+        self.consumed.removeAll(keepingCapacity: true)
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let writer = client.writer
         let inbox = self.acknowledgementInbox(context)
         let problemInformation = client.sendsProblemInformation
         let hasProperties = client.version.hasProperties
-        consumer.handle(
-            topic: topic, payload: Array(publish.payload.readableBytesView), correlationData: publish.properties.correlationData,
-            principal: client.principal
-        ) { outcome in
-            var packet = ack
-            if case .refused(let refusal, let reason) = outcome, hasProperties {
-                packet.reasonCode = Self.reasonCode(refusal)
-                if problemInformation { packet.properties.reasonString = reason }
+        let pending = batch.map { ($0.token, $0.ack) }
+        consumer.handle(batch: batch.map(\.message), principal: client.principal) { outcomes in
+            var decided: [(UInt64, PublishAckPacket)] = []
+            for ((token, ack), outcome) in zip(pending, outcomes) {
+                guard let token, var packet = ack else { continue }
+                if case .refused(let refusal, let reason) = outcome, hasProperties {
+                    packet.reasonCode = Self.reasonCode(refusal)
+                    if problemInformation { packet.properties.reasonString = reason }
+                }
+                decided.append((token, packet))
             }
-            let decided = packet
+            guard !decided.isEmpty else { return }
+            let ready = decided
             inbox.post {
-                for ready in handler.value.acknowledgements.complete(token, with: decided) { writer.send(.publishAck(ready)) }
+                for (token, packet) in ready {
+                    for sendable in handler.value.acknowledgements.complete(token, with: packet) { writer.send(.publishAck(sendable)) }
+                }
             }
         }
     }

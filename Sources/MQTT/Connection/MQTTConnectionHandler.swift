@@ -28,6 +28,8 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
     var acknowledgements = AcknowledgementQueue()
     /// The event loop's inbox for storage acknowledgements, looked up once.
     private var inbox: AcknowledgementInbox?
+    /// Messages for the platform read since the last read burst ended, handed over together.
+    var consumed: [(message: DeviceMessage, token: UInt64?, ack: PublishAckPacket?)] = []
 
     func acknowledgementInbox(_ context: ChannelHandlerContext) -> AcknowledgementInbox {
         if let inbox = self.inbox { return inbox }
@@ -133,7 +135,13 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.flushConsumed(context: context)
+        context.fireChannelReadComplete()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        self.flushConsumed(context: context)
         self.connectTimeout?.cancel()
         self.keepAliveMonitor?.unwatch(ObjectIdentifier(self))
         self.keepAliveMonitor = nil
