@@ -13,8 +13,8 @@ public final class Broker: Sendable {
     let authorizer: any Authorizer
     let logger: Logger
     let dirty = DirtyTracker()
-    let keepAliveMonitors = KeepAliveMonitors()
-    let acknowledgementInboxes = AcknowledgementInboxes()
+    let keepAliveMonitors = PerEventLoop { KeepAliveMonitor(eventLoop: $0) }
+    let acknowledgementInboxes = PerEventLoop { AcknowledgementInbox(eventLoop: $0) }
     /// Bounds the log lines about misbehaving clients (protocol violations, refused connections).
     let violationLog = LogRateLimiter(limit: 20)
     private let sessions = Mutex<[SessionKey: Session]>([:])

@@ -28,18 +28,3 @@ final class AcknowledgementInbox: Sendable {
         }
     }
 }
-
-/// One inbox per event loop.
-final class AcknowledgementInboxes: Sendable {
-    private let inboxes = Mutex<[ObjectIdentifier: AcknowledgementInbox]>([:])
-
-    func inbox(for eventLoop: any EventLoop) -> AcknowledgementInbox {
-        self.inboxes.withLock { inboxes in
-            let key = ObjectIdentifier(eventLoop)
-            if let inbox = inboxes[key] { return inbox }
-            let inbox = AcknowledgementInbox(eventLoop: eventLoop)
-            inboxes[key] = inbox
-            return inbox
-        }
-    }
-}

@@ -58,18 +58,3 @@ final class KeepAliveMonitor: @unchecked Sendable {
         }
     }
 }
-
-/// One ``KeepAliveMonitor`` per event loop, created on first use.
-final class KeepAliveMonitors: Sendable {
-    private let monitors = Mutex<[ObjectIdentifier: KeepAliveMonitor]>([:])
-
-    func monitor(for eventLoop: any EventLoop) -> KeepAliveMonitor {
-        self.monitors.withLock { monitors in
-            let key = ObjectIdentifier(eventLoop)
-            if let monitor = monitors[key] { return monitor }
-            let monitor = KeepAliveMonitor(eventLoop: eventLoop)
-            monitors[key] = monitor
-            return monitor
-        }
-    }
-}

@@ -33,7 +33,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
 
     func acknowledgementInbox(_ context: ChannelHandlerContext) -> AcknowledgementInbox {
         if let inbox = self.inbox { return inbox }
-        let inbox = self.broker.acknowledgementInboxes.inbox(for: context.eventLoop)
+        let inbox = self.broker.acknowledgementInboxes.value(for: context.eventLoop)
         self.inbox = inbox
         return inbox
     }
@@ -171,7 +171,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
     /// (§3.1.2.10).
     func startKeepAlive(seconds: Int, context: ChannelHandlerContext) {
         let grace = TimeAmount.milliseconds(Int64(seconds) * 1_500)
-        let monitor = self.broker.keepAliveMonitors.monitor(for: context.eventLoop)
+        let monitor = self.broker.keepAliveMonitors.value(for: context.eventLoop)
         self.keepAliveMonitor = monitor
         self.lastActivity = .now()
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
