@@ -54,24 +54,10 @@ public struct TwinQueryParser {
                 }
                 tokens.append((.word(word), start))
             } else if character == "'" || character == "\"" {
-                index += 1
-                var value = ""
-                var closed = false
-                while index < characters.count {
-                    if characters[index] == "\\" && index + 1 < characters.count {
-                        value.append(characters[index + 1])
-                        index += 2
-                        continue
-                    }
-                    if characters[index] == character {
-                        closed = true
-                        index += 1
-                        break
-                    }
-                    value.append(characters[index])
-                    index += 1
+                guard let (value, end) = QuotedText.scan(characters, from: index) else {
+                    throw TwinQueryError(position: start, found: "an unterminated string", expected: "a closing \(character)")
                 }
-                guard closed else { throw TwinQueryError(position: start, found: "an unterminated string", expected: "a closing \(character)") }
+                index = end
                 tokens.append((.string(value), start))
             } else if character.isNumber || (character == "-" && index + 1 < characters.count && characters[index + 1].isNumber
                 && !(tokens.last.map { if case .symbol(")") = $0.0 { true } else { false } } ?? false))

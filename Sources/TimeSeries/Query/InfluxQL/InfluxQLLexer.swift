@@ -1,3 +1,5 @@
+import TwinGuardCore
+
 /// A token of InfluxQL with its position (1-based character) for error messages.
 struct InfluxQLToken: Equatable {
     enum Kind: Equatable {
@@ -70,24 +72,10 @@ struct InfluxQLLexer {
                 continue
             }
             if character == "\"" || character == "'" {
-                index += 1
-                var value = ""
-                var closed = false
-                while index < characters.count {
-                    if characters[index] == "\\" && index + 1 < characters.count {
-                        value.append(characters[index + 1])
-                        index += 2
-                        continue
-                    }
-                    if characters[index] == character {
-                        closed = true
-                        index += 1
-                        break
-                    }
-                    value.append(characters[index])
-                    index += 1
+                guard let (value, end) = QuotedText.scan(characters, from: index) else {
+                    throw fail("unterminated \(character == "'" ? "string" : "identifier")", start)
                 }
-                guard closed else { throw fail("unterminated \(character == "'" ? "string" : "identifier")", start) }
+                index = end
                 tokens.append(InfluxQLToken(kind: character == "'" ? .string(value) : .identifier(value), position: start + 1))
                 continue
             }
