@@ -57,7 +57,10 @@ public struct DeviceTopics: DeviceMessageHandler {
             return
         }
         if levels[3] == "telemetry" {
-            self.telemetry(payload, tenant: principal.tenant, twin: twin, completion: completion)
+            // One path for telemetry: a batch of one (it passed the checks the batch repeats, so it does not
+            // come back here).
+            let message = DeviceMessage(topic: topic, payload: payload, correlationData: correlationData)
+            self.handle(batch: [message], principal: principal) { completion($0[0]) }
         } else {
             self.reported(payload, tenant: principal.tenant, twin: twin, completion: completion)
         }
@@ -134,25 +137,6 @@ public struct DeviceTopics: DeviceMessageHandler {
     public func presenceChanged(tenant: TenantID, clientID: String, online: Bool) {
         guard Twin.isValidID(clientID) else { return }
         self.registry.setPresence(online, twin: clientID, tenant: tenant)
-    }
-
-    private func telemetry(_ payload: [UInt8], tenant: TenantID, twin: String, completion: @escaping @Sendable (DeviceMessageOutcome) -> Void) {
-        let first = payload.first { $0 != 32 && $0 != 9 && $0 != 10 && $0 != 13 }
-        let report =
-            first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
-            ? self.ingestor.writeJSON(payload, tenant: tenant, twin: twin)
-            : self.ingestor.writeLineProtocol(payload, tenant: tenant, precision: .nanoseconds, twin: twin)
-        let refusal = report.rejected.first.map { DeviceMessageOutcome.refused(.payloadFormatInvalid, reason: "\($0.path): \($0.message)") }
-        if report.accepted == 0 && refusal == nil {
-            completion(.refused(.payloadFormatInvalid, reason: "no telemetry in the message"))
-            return
-        }
-        self.ingestor.whenDurable(report) { result in
-            switch result {
-            case .success: completion(refusal ?? .accepted)
-            case .failure(let error): completion(.refused(.unavailable, reason: error.message))
-            }
-        }
     }
 
     private func reported(_ payload: [UInt8], tenant: TenantID, twin: String, completion: @escaping @Sendable (DeviceMessageOutcome) -> Void) {
