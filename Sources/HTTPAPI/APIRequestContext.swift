@@ -1,9 +1,11 @@
 import Hummingbird
+import NIOCore
 import TwinGuardCore
 
 /// A request context that carries who is calling, set by ``AuthenticationMiddleware``.
 public protocol PrincipalContext: RequestContext {
     var principal: Principal? { get set }
+    var channel: any Channel { get }
 }
 
 extension PrincipalContext {
@@ -21,9 +23,12 @@ public struct APIRequestContext: PrincipalContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by ``AuthenticationMiddleware`` before any protected route runs.
     public var principal: Principal?
+    /// The connection, to read its TLS client certificate.
+    public let channel: any Channel
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
         self.principal = nil
+        self.channel = source.channel
     }
 }

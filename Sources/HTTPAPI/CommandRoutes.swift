@@ -13,7 +13,6 @@ struct CommandRoutes {
     func register(on router: Router<APIRequestContext>) {
         router.post("api/v1/twins/:id/commands/:name") { request, context in
             let principal = try context.requirePrincipal()
-            try Permissions.requireOperator(principal)
             let id = try context.parameters.require("id")
             let name = try context.parameters.require("name")
             var timeout = Duration.seconds(5)

@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
+import Identity
 import Logging
 import NIOCore
 import TimeSeries
@@ -21,12 +23,22 @@ public struct HTTPAPIDependencies: Sendable {
     public var tiers: @Sendable (TenantID) -> [DownsampleTier]
     /// The Prometheus exposition text for `/metrics`.
     public var metrics: @Sendable () -> String
+    /// Certificates, enrollment, users and the audit log.
+    public var identity: IdentityService
+    /// The credential `serve` writes to `DATA/run/admin.json` for the command line (a bearer token).
+    public var localAdminToken: String?
+    /// The verified client certificate of an HTTPS connection, if the client sent one.
+    public var peerCertificate: @Sendable (any Channel) async -> ClientCertificate?
 
     public init(
         isReady: @escaping @Sendable () -> Bool, authorizer: any Authorizer, registry: TwinRegistry, ingestor: TelemetryIngestor,
         timeSeries: TimeSeriesStore, commands: CommandCenter, tiers: @escaping @Sendable (TenantID) -> [DownsampleTier],
-        metrics: @escaping @Sendable () -> String
+        metrics: @escaping @Sendable () -> String, identity: IdentityService, localAdminToken: String?,
+        peerCertificate: @escaping @Sendable (any Channel) async -> ClientCertificate?
     ) {
+        self.identity = identity
+        self.localAdminToken = localAdminToken
+        self.peerCertificate = peerCertificate
         self.commands = commands
         self.tiers = tiers
         self.isReady = isReady
@@ -79,12 +91,13 @@ public enum HTTPAPIServer {
     ///   - onListening: called with the bound port once the server accepts requests.
     public static func makeApplication(
         host: String, port: Int, group: any EventLoopGroup, dependencies: HTTPAPIDependencies, logger: Logger,
+        secure: (HTTPServerBuilder) throws -> HTTPServerBuilder = { $0 },
         onListening: @escaping @Sendable (Int) -> Void
-    ) -> some ApplicationProtocol {
+    ) throws -> some ApplicationProtocol {
         let router = Self.makeRouter(dependencies)
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: WebSocketStreams.makeRouter(dependencies)),
+            server: try secure(.http1WebSocketUpgrade(webSocketRouter: WebSocketStreams.makeRouter(dependencies))),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "TwinGuard"),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? port) },
             eventLoopGroupProvider: .shared(group),
@@ -95,8 +108,13 @@ public enum HTTPAPIServer {
     public static func makeRouter(_ dependencies: HTTPAPIDependencies) -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: ProblemDetailsMiddleware())
-        router.add(middleware: AuthenticationMiddleware(
-            authorizer: dependencies.authorizer, publicPaths: ["/healthz", "/readyz", "/ping", "/openapi.json", "/metrics"]))
+        router.add(
+            middleware: AuthenticationMiddleware(
+                authorizer: dependencies.authorizer, localAdminToken: dependencies.localAdminToken,
+                peerCertificate: dependencies.peerCertificate,
+                publicPaths: [
+                    "/healthz", "/readyz", "/ping", "/openapi.json", "/metrics", "/pki/crl", "/pki/ca.crt", "/api/v1/enroll",
+                ], audit: dependencies.identity.audit))
         router.get("healthz") { _, _ -> Response in
             Self.json(.ok, ["status": "ok"])
         }
@@ -123,6 +141,7 @@ public enum HTTPAPIServer {
         QueryRoutes(dependencies: dependencies).register(on: router)
         StreamRoutes(dependencies: dependencies).register(on: router)
         TenantRoutes(dependencies: dependencies).register(on: router)
+        IdentityRoutes(dependencies: dependencies).register(on: router)
         return router
     }
 

@@ -21,7 +21,6 @@ struct ModelRoutes {
         }
         models.post { request, context in
             let principal = try context.requirePrincipal()
-            try Permissions.requireOperator(principal)
             let body = try await HTTPJSON.body(request, limit: 1_048_576)
             let (model, created) = try await self.dependencies.registry.addModel(Data(body), tenant: principal.tenant)
             context.logger.info("model uploaded", metadata: ["model.id": "\(model.id)", "created": "\(created)"])
@@ -33,7 +32,6 @@ struct ModelRoutes {
         }
         models.delete(":id") { _, context in
             let principal = try context.requirePrincipal()
-            try Permissions.requireOperator(principal)
             try await self.dependencies.registry.deleteModel(try Self.id(context), tenant: principal.tenant)
             return Response(status: .noContent)
         }
@@ -78,11 +76,3 @@ struct Pagination {
     }
 }
 
-/// Role checks shared by routes.
-enum Permissions {
-    static func requireOperator(_ principal: Principal) throws {
-        guard principal.role >= .operator else {
-            throw ProblemDetails(status: .forbidden, code: "forbidden", detail: "Role '\(principal.role.rawValue)' may not change models or twins.")
-        }
-    }
-}

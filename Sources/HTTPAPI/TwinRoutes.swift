@@ -20,7 +20,6 @@ struct TwinRoutes {
         }
         twins.post { request, context in
             let principal = try context.requirePrincipal()
-            try Permissions.requireOperator(principal)
             let draft = try HTTPJSON.decode(TwinDraft.self, from: try await HTTPJSON.body(request, limit: 1_048_576), what: "twin")
             let twin = try await self.dependencies.registry.createTwin(draft, tenant: principal.tenant)
             return try self.respond(.created, twin, extra: [.location: "/api/v1/twins/\(twin.id)"])
@@ -31,7 +30,6 @@ struct TwinRoutes {
         }
         twins.patch(":id") { request, context in
             let principal = try context.requirePrincipal()
-            try Permissions.requireOperator(principal)
             let patch = try HTTPJSON.decode(TwinPatch.self, from: try await HTTPJSON.body(request, limit: 1_048_576), what: "twin change")
             let twin = try await self.dependencies.registry.updateTwin(
                 try context.parameters.require("id"), tenant: principal.tenant, patch: patch, ifMatch: request.headers[.ifMatch])
@@ -39,13 +37,11 @@ struct TwinRoutes {
         }
         twins.delete(":id") { request, context in
             let principal = try context.requirePrincipal()
-            try Permissions.requireOperator(principal)
             try await self.dependencies.registry.deleteTwin(try context.parameters.require("id"), tenant: principal.tenant, ifMatch: request.headers[.ifMatch])
             return Response(status: .noContent)
         }
         twins.patch(":id/desired") { request, context in
             let principal = try context.requirePrincipal()
-            try Permissions.requireOperator(principal)
             let values = try HTTPJSON.decode([String: JSONValue].self, from: try await HTTPJSON.body(request, limit: 1_048_576), what: "desired state")
             let twin = try await self.dependencies.registry.setDesired(
                 try context.parameters.require("id"), tenant: principal.tenant, values: values, ifMatch: request.headers[.ifMatch])

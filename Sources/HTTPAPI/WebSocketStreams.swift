@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdWebSocket
+import Identity
 import Logging
 import NIOCore
 import TwinGuardCore
@@ -12,11 +13,13 @@ public struct StreamSocketContext: PrincipalContext, WebSocketRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let webSocket: WebSocketHandlerReference<Self>
     public var principal: Principal?
+    public let channel: any Channel
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
         self.webSocket = .init()
         self.principal = nil
+        self.channel = source.channel
     }
 }
 
@@ -27,7 +30,10 @@ public struct StreamSocketContext: PrincipalContext, WebSocketRequestContext {
 enum WebSocketStreams {
     static func makeRouter(_ dependencies: HTTPAPIDependencies) -> Router<StreamSocketContext> {
         let router = Router(context: StreamSocketContext.self)
-        router.add(middleware: AuthenticationMiddleware(authorizer: dependencies.authorizer, publicPaths: []))
+        router.add(
+            middleware: AuthenticationMiddleware(
+                authorizer: dependencies.authorizer, localAdminToken: dependencies.localAdminToken,
+                peerCertificate: dependencies.peerCertificate, publicPaths: [], audit: dependencies.identity.audit))
         router.ws("api/v1/twins/:id/ws") { request, context in
             guard let principal = context.principal, let id = context.parameters.get("id"),
                 (try? dependencies.registry.twin(id, tenant: principal.tenant)) != nil

@@ -51,6 +51,37 @@ enum Migrations {
             }
             try db.create(index: "twin_commands_by_twin", on: "twin_commands", columns: ["tenant", "twin", "requested_at"])
         }
+        migrator.registerMigration("v4-identity") { db in
+            try db.create(table: "enrollment_tokens") { table in
+                table.column("id", .text).primaryKey()
+                table.column("record", .blob).notNull()
+            }
+            try db.create(table: "device_certificates") { table in
+                table.column("serial", .text).primaryKey()
+                table.column("tenant", .text).notNull()
+                table.column("twin", .text).notNull()
+                table.column("record", .blob).notNull()
+            }
+            try db.create(table: "users") { table in
+                table.column("tenant", .text).notNull()
+                table.column("name", .text).notNull()
+                table.column("record", .blob).notNull()
+                table.primaryKey(["tenant", "name"])
+            }
+            // Append-only by convention and verified by its hash chain (`twinguard audit verify`).
+            try db.create(table: "audit_log") { table in
+                table.column("sequence", .integer).primaryKey()
+                table.column("time", .integer).notNull()
+                table.column("tenant", .text).notNull()
+                table.column("actor", .text).notNull()
+                table.column("action", .text).notNull()
+                table.column("target", .text).notNull()
+                table.column("outcome", .text).notNull()
+                table.column("detail", .text).notNull()
+                table.column("previous_hash", .text).notNull()
+                table.column("hash", .text).notNull()
+            }
+        }
         return migrator
     }
 }

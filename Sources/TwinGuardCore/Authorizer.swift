@@ -8,12 +8,31 @@ public struct ConnectCredentials: Sendable {
     public var password: [UInt8]?
     /// The remote address, for the audit trail and rate limits.
     public var remoteAddress: String?
+    /// The client certificate verified in the TLS handshake, on mutual-TLS listeners.
+    public var certificate: ClientCertificate?
 
-    public init(clientID: String, username: String?, password: [UInt8]?, remoteAddress: String?) {
+    public init(
+        clientID: String, username: String?, password: [UInt8]?, remoteAddress: String?, certificate: ClientCertificate? = nil
+    ) {
         self.clientID = clientID
         self.username = username
         self.password = password
         self.remoteAddress = remoteAddress
+        self.certificate = certificate
+    }
+}
+
+/// The identity a verified client certificate carries.
+public struct ClientCertificate: Sendable, Equatable {
+    public var tenant: TenantID
+    public var twin: String
+    /// Lowercase hex serial number.
+    public var serial: String
+
+    public init(tenant: TenantID, twin: String, serial: String) {
+        self.tenant = tenant
+        self.twin = twin
+        self.serial = serial
     }
 }
 

@@ -82,11 +82,14 @@ public struct StoredSession: Sendable, Codable, Equatable {
     public var outgoing: [StoredOutgoing]
     /// QoS 2 packet ids received from the client and not yet released (exactly-once across reconnects).
     public var incomingQoS2: [UInt16]
+    /// The device twin that owns the session (certificate-authenticated devices); absent for others.
+    public var ownerTwin: String?
 
     public init(
         tenant: TenantID, clientID: String, protocolVersion: UInt8, expiryInterval: UInt32, disconnectedAt: Int64?,
-        subscriptions: [StoredSubscription], outgoing: [StoredOutgoing], incomingQoS2: [UInt16]
+        subscriptions: [StoredSubscription], outgoing: [StoredOutgoing], incomingQoS2: [UInt16], ownerTwin: String? = nil
     ) {
+        self.ownerTwin = ownerTwin
         self.tenant = tenant
         self.clientID = clientID
         self.protocolVersion = protocolVersion

@@ -13,8 +13,9 @@ public struct Principal: Hashable, Sendable, CustomStringConvertible {
         self.subject = subject
     }
 
-    /// The principal of an anonymous client in development mode (`--allow-anonymous`).
-    public static let anonymousDevelopment = Principal(tenant: .default, role: .operator, subject: "anonymous")
+    /// The principal of an anonymous client in development mode (`--allow-anonymous`): administrator of
+    /// tenant `default`, so that a development server can be tried without setting up users.
+    public static let anonymousDevelopment = Principal(tenant: .default, role: .admin, subject: "anonymous")
 
     public var description: String { "\(self.subject)@\(self.tenant) (\(self.role.rawValue))" }
 }

@@ -1,5 +1,9 @@
+import Foundation
 import HTTPAPI
 import Hummingbird
+import HummingbirdTLS
+import Identity
+import NIOSSL
 import Logging
 import MQTT
 import MQTTCodec
@@ -27,6 +31,8 @@ public struct TwinGuardServer: Sendable {
     public let registry: TwinRegistry
     /// The broker's listeners, to read the ports they bound.
     public let mqttServer: MQTTServer
+    /// Certificates, enrollment, users, trust tiers and the audit log.
+    public let identity: IdentityService
     /// The plain MQTT listener once bound (``run(extraServices:)`` binds before any service starts).
     public var mqttListener: BoundListener? {
         self.mqttServer.boundListeners.first { $0.name == "mqtt" }
@@ -38,24 +44,32 @@ public struct TwinGuardServer: Sendable {
     let logger: Logger
     /// Held for the server's life: no second server on the same data dir.
     let lock: DataDirectoryLock
+    /// `DATA/run/admin.json`, removed at shutdown.
+    let adminFile: AdminFile
 
     /// Builds a server: prepares the data dir, opens and migrates the store, restores broker state.
     /// Nothing listens until ``run()``.
     /// - Parameters:
     ///   - configuration: the merged configuration.
-    ///   - authorizer: the access policy.
+    ///   - developmentAccess: anonymous access and demo credentials, consulted after certificates and users.
     ///   - announcer: prints each listener's address.
-    /// - Throws: ``DataDirectoryError``, ``StorageError``.
+    /// - Throws: ``DataDirectoryError``, ``StorageError``, ``CertificateAuthorityError``.
     public static func build(
-        configuration: ServerConfiguration, authorizer: any Authorizer, announcer: ListenerAnnouncer,
+        configuration: ServerConfiguration, developmentAccess: AccessPolicy, announcer: ListenerAnnouncer,
         logger: Logger
     ) async throws -> TwinGuardServer {
         try DataDirectory.prepare(configuration.dataDir)
         let lock = try DataDirectoryLock.acquire(configuration.dataDir)
         let store = try SQLiteStore(path: configuration.databasePath)
+        var identityLogger = logger
+        identityLogger[metadataKey: "component"] = "identity"
+        let identity = try await IdentityService(pkiDirectory: configuration.pkiPath, store: store, logger: identityLogger)
+        let authorizer = IdentityAuthorizer(identity: identity, fallback: developmentAccess)
+        let tls = try TLSSettings.make(identity: identity, pkiDirectory: configuration.pkiPath, bind: configuration.bind, logger: identityLogger)
         var brokerLogger = logger
         brokerLogger[metadataKey: "component"] = "mqtt"
         let broker = Broker(limits: configuration.limits, authorizer: authorizer, logger: brokerLogger)
+        identity.setDisconnector { tenant, twin, _ in broker.disconnectDevice(tenant: tenant, twin: twin) }
         let snapshot = try await store.loadBrokerState()
         broker.restore(snapshot)
         logger.info(
@@ -87,7 +101,7 @@ public struct TwinGuardServer: Sendable {
         let metrics = MetricsExposition(broker: broker, ingestor: ingestor, timeSeries: timeSeries)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.resolvedEventLoopThreads)
-        let listeners = Self.listeners(configuration)
+        let listeners = try Self.listeners(configuration, tls: tls)
         let mqttServer = MQTTServer(
             broker: broker, listeners: listeners, group: group,
             onBound: { announcer.announce($0.name, host: $0.host, port: $0.port) })
@@ -103,32 +117,60 @@ public struct TwinGuardServer: Sendable {
             SystemTopicsService(broker: broker, interval: .seconds(configuration.sysIntervalSeconds), version: Self.version),
         ]
         let httpPort = BoundPort()
+        let adminFile = AdminFile(dataDir: configuration.dataDir)
+        var httpLogger = logger
+        httpLogger[metadataKey: "component"] = "http"
+        let host = configuration.bind
+        let dependencies = HTTPAPIDependencies(
+            isReady: { mqttServer.boundListeners.count == expectedListeners }, authorizer: authorizer, registry: registry,
+            ingestor: ingestor, timeSeries: timeSeries, commands: commands, tiers: { policy.tiers($0) },
+            metrics: { metrics.render() }, identity: identity, localAdminToken: adminFile.token,
+            peerCertificate: { channel in tls.clientCertificate(try? await channel.nioSSL_peerCertificate().get()) })
         if let configuredHTTPPort = configuration.httpPort {
-            var httpLogger = logger
-            httpLogger[metadataKey: "component"] = "http"
-            let host = configuration.bind
-            let app = HTTPAPIServer.makeApplication(
-                host: host, port: configuredHTTPPort, group: group,
-                dependencies: HTTPAPIDependencies(
-                    isReady: { mqttServer.boundListeners.count == expectedListeners }, authorizer: authorizer, registry: registry,
-                    ingestor: ingestor, timeSeries: timeSeries, commands: commands, tiers: { policy.tiers($0) },
-                    metrics: { metrics.render() }),
-                logger: httpLogger,
-                onListening: { port in
-                    httpPort.set(port)
-                    announcer.announce("http", host: host, port: port)
-                })
-            services.append(app)
+            services.append(
+                try HTTPAPIServer.makeApplication(
+                    host: host, port: configuredHTTPPort, group: group, dependencies: dependencies, logger: httpLogger,
+                    onListening: { port in
+                        httpPort.set(port)
+                        adminFile.publish(url: "http://\(Self.loopback(host)):\(port)", logger: logger)
+                        announcer.announce("http", host: host, port: port)
+                    }))
+        }
+        if let configuredHTTPSPort = configuration.httpsPort {
+            let tlsConfiguration = TLSChannelConfiguration(
+                tlsConfiguration: tls.configuration(requireClientCertificate: false),
+                customVerificationCallback: { chain, promise in promise.succeed(tls.verify(chain, listener: "https")) })
+            services.append(
+                try HTTPAPIServer.makeApplication(
+                    host: host, port: configuredHTTPSPort, group: group, dependencies: dependencies, logger: httpLogger,
+                    secure: { try .tls($0, configuration: tlsConfiguration) },
+                    onListening: { port in
+                        if configuration.httpPort == nil {
+                            adminFile.publish(url: "https://\(Self.loopback(host)):\(port)", logger: logger)
+                        }
+                        announcer.announce("https", host: host, port: port)
+                    }))
+        }
+        if configuration.httpPort != nil || configuration.httpsPort != nil {
             services.append(EventStreamsService(events: registry.events))
         }
         return TwinGuardServer(
             configuration: configuration, broker: broker, store: store, timeSeries: timeSeries, httpPort: httpPort, registry: registry,
-            mqttServer: mqttServer, eventLoops: group,
-            services: services, logger: logger, lock: lock)
+            mqttServer: mqttServer, identity: identity, eventLoops: group,
+            services: services, logger: logger, lock: lock, adminFile: adminFile)
     }
 
-    /// The broker listeners the configuration asks for. MQTTS arrives with device certificates.
-    static func listeners(_ configuration: ServerConfiguration) -> [ListenerConfiguration] {
+    /// The address the local command line reaches a listener bound to `host` at.
+    static func loopback(_ host: String) -> String {
+        switch host {
+        case "0.0.0.0": "127.0.0.1"
+        case "::": "[::1]"
+        default: host.contains(":") ? "[\(host)]" : host
+        }
+    }
+
+    /// The broker listeners the configuration asks for.
+    static func listeners(_ configuration: ServerConfiguration, tls: TLSSettings) throws -> [ListenerConfiguration] {
         var listeners: [ListenerConfiguration] = []
         if let port = configuration.mqttPort {
             listeners.append(ListenerConfiguration(name: "mqtt", host: configuration.bind, port: port, transport: .tcp))
@@ -136,6 +178,11 @@ public struct TwinGuardServer: Sendable {
         if let port = configuration.wsPort {
             listeners.append(
                 ListenerConfiguration(name: "ws", host: configuration.bind, port: port, transport: .webSocket(path: "/")))
+        }
+        if let port = configuration.mqttsPort {
+            listeners.append(
+                ListenerConfiguration(
+                    name: "mqtts", host: configuration.bind, port: port, transport: .tcp, security: try MutualTLSListenerSecurity(settings: tls)))
         }
         return listeners
     }
@@ -164,6 +211,7 @@ public struct TwinGuardServer: Sendable {
             try await group.run()
             tasks.cancelAll()
         }
+        self.adminFile.remove()
         try await self.eventLoops.shutdownGracefully()
         do {
             try self.store.close()

@@ -9,6 +9,17 @@ public struct TwinDraft: Codable, Sendable {
     public var tags: [String: String]?
     public var relationships: [Relationship]?
     public var desired: [String: JSONValue]?
+
+    public init(
+        id: String, model: String? = nil, tags: [String: String]? = nil, relationships: [Relationship]? = nil,
+        desired: [String: JSONValue]? = nil
+    ) {
+        self.id = id
+        self.model = model
+        self.tags = tags
+        self.relationships = relationships
+        self.desired = desired
+    }
 }
 
 /// A change to a twin's document; members left out stay as they are.

@@ -35,7 +35,7 @@ struct Demo: AsyncParsableCommand {
         do {
             let server = try await TwinGuardServer.build(
                 configuration: configuration,
-                authorizer: AccessPolicy(
+                developmentAccess: AccessPolicy(
                     allowAnonymous: configuration.allowAnonymous, ephemeralCredentials: [username: Array(password.utf8)]),
                 announcer: announcer, logger: logger)
             let fleet = DemoFleet(

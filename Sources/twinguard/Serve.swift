@@ -25,7 +25,7 @@ struct Serve: AsyncParsableCommand {
         }
         do {
             let server = try await TwinGuardServer.build(
-                configuration: configuration, authorizer: AccessPolicy(allowAnonymous: configuration.allowAnonymous),
+                configuration: configuration, developmentAccess: AccessPolicy(allowAnonymous: configuration.allowAnonymous),
                 announcer: ListenerAnnouncer(), logger: logger)
             try await server.run()
         } catch {

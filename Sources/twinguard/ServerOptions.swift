@@ -29,7 +29,7 @@ struct ServerOptions: ParsableArguments {
     @Option(name: .customLong("bind"), help: "Address to listen on (serve: 0.0.0.0, demo: 127.0.0.1).")
     var bind: String?
 
-    @Flag(name: .customLong("allow-anonymous"), help: "Development mode: anonymous clients act as operator of tenant 'default'.")
+    @Flag(name: .customLong("allow-anonymous"), help: "Development mode: anonymous clients act as admin of tenant 'default'.")
     var allowAnonymous = false
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")

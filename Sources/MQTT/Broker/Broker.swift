@@ -79,20 +79,24 @@ public final class Broker: Sendable {
     /// `announce` sends the CONNACK, before anything the resumed session resends.
     func openSession(
         key: SessionKey, cleanStart: Bool, connection: ActiveConnection, version: ProtocolVersion,
-        expiryInterval: UInt32, will: PendingWill?, now: Int64, announce: (_ sessionPresent: Bool) -> Void
-    ) -> OpenedSession {
+        expiryInterval: UInt32, will: PendingWill?, now: Int64, ownerTwin: String?, announce: (_ sessionPresent: Bool) -> Void
+    ) -> OpenedSession? {
         let space = self.space(for: key.tenant)
-        let (session, present, discarded) = self.sessions.withLock {
-            sessions -> (Session, Bool, Session?) in
-            if let existing = sessions[key], !cleanStart {
-                return (existing, true, nil)
+        let opened = self.sessions.withLock {
+            sessions -> (session: Session, present: Bool, discarded: Session?)? in
+            if let existing = sessions[key] {
+                // A session belongs to the identity that made it: another device (or a user) using the same
+                // client id must not take it over or read what is queued for it.
+                guard existing.ownerTwin == ownerTwin else { return nil }
+                if !cleanStart { return (existing, true, nil) }
             }
             let fresh = Session(
                 key: key, space: space, version: version, expiryInterval: expiryInterval, limits: self.limits,
-                statistics: self.statistics, dirtyTracker: self.dirty)
+                statistics: self.statistics, dirtyTracker: self.dirty, ownerTwin: ownerTwin)
             let old = sessions.updateValue(fresh, forKey: key)
             return (fresh, false, old)
         }
+        guard let (session, present, discarded) = opened else { return nil }
         if let discarded {
             self.retire(discarded, takenOverBy: true)
         }
@@ -109,7 +113,7 @@ public final class Broker: Sendable {
             // A fresh session replaces any stored one with the same key.
             self.markSessionGone(key)
         }
-        self.deviceMessages?.presenceChanged(tenant: key.tenant, clientID: key.clientID, online: true)
+        self.deviceMessages?.presenceChanged(tenant: key.tenant, clientID: session.presenceName, online: true)
         return OpenedSession(session: session, sessionPresent: present)
     }
 
@@ -150,7 +154,7 @@ public final class Broker: Sendable {
         let now = WallClock.nowNanoseconds()
         let outcome = session.detach(writer, publishWill: publishWill, now: now)
         guard outcome.wasCurrent else { return }
-        self.deviceMessages?.presenceChanged(tenant: session.key.tenant, clientID: session.key.clientID, online: false)
+        self.deviceMessages?.presenceChanged(tenant: session.key.tenant, clientID: session.presenceName, online: false)
         if let will = outcome.willNow {
             self.publish(will, in: session.space, now: now)
         }
@@ -201,13 +205,27 @@ public final class Broker: Sendable {
         }
     }
 
+    /// Closes the live connections of a device (revoked or blocked), telling MQTT 5 clients "not authorized".
+    /// - Returns: how many connections were closed.
+    public func disconnectDevice(tenant: TenantID, twin: String) -> Int {
+        let sessions = self.sessions.withLock { $0.values.filter { $0.key.tenant == tenant && $0.ownerTwin == twin } }
+        var closed = 0
+        for session in sessions {
+            if let connection = session.state.withLock({ $0.connection }) {
+                self.kick(connection, reason: .notAuthorized)
+                closed += 1
+            }
+        }
+        return closed
+    }
+
     var sessionCount: Int { self.sessions.withLock { $0.count } }
 
     /// Creates and registers a session read back from the store.
     func restoredSession(key: SessionKey, space: TopicSpace, version: ProtocolVersion, stored: StoredSession) -> Session {
         let session = Session(
             key: key, space: space, version: version, expiryInterval: stored.expiryInterval, limits: self.limits,
-            statistics: self.statistics, dirtyTracker: self.dirty)
+            statistics: self.statistics, dirtyTracker: self.dirty, ownerTwin: stored.ownerTwin)
         self.sessions.withLock { $0[key] = session }
         return session
     }

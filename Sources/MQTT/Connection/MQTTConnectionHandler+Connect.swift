@@ -74,7 +74,8 @@ extension MQTTConnectionHandler {
         self.phase = .authenticating(pending: [])
         let credentials = ConnectCredentials(
             clientID: connect.clientID, username: connect.username, password: connect.password,
-            remoteAddress: context.remoteAddress.map { "\($0)" })
+            remoteAddress: context.remoteAddress.map { "\($0)" },
+            certificate: self.security?.clientCertificate(in: context.pipeline.syncOperations))
         let authorizer = self.broker.authorizer
         if let result = authorizer.authenticateImmediately(credentials) {
             // Decided without slow work: no hop off the event loop.
@@ -186,11 +187,22 @@ extension MQTTConnectionHandler {
         }
         let key = SessionKey(tenant: principal.tenant, clientID: clientID)
         let connAckProperties = properties
-        let opened = self.broker.openSession(
-            key: key, cleanStart: connect.cleanStart, connection: connection, version: version, expiryInterval: expiry,
-            will: will, now: now
-        ) { sessionPresent in
-            writer.send(.connack(ConnAckPacket(sessionPresent: sessionPresent, reasonCode: .success, properties: connAckProperties)))
+        let ownerTwin = principal.role == .device ? principal.subject : nil
+        guard
+            let opened = self.broker.openSession(
+                key: key, cleanStart: connect.cleanStart, connection: connection, version: version, expiryInterval: expiry,
+                will: will, now: now, ownerTwin: ownerTwin,
+                announce: { sessionPresent in
+                    writer.send(
+                        .connack(ConnAckPacket(sessionPresent: sessionPresent, reasonCode: .success, properties: connAckProperties)))
+                })
+        else {
+            self.broker.statistics.authorizationDenials.add(1, ordering: .relaxed)
+            self.logger.notice(
+                "client id belongs to another identity",
+                metadata: ["mqtt.client_id": "\(clientID)", "auth.decision": "deny", "auth.principal": "\(principal)"])
+            self.refuse(connect, reason: .notAuthorized, message: "client id '\(clientID)' belongs to another identity", context: context)
+            return
         }
         self.clientID = clientID
         if self.debugLogging {

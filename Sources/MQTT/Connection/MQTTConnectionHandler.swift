@@ -15,6 +15,8 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
 
     let broker: Broker
     let transport: String
+    /// The listener's TLS layer, which knows the client certificate.
+    let security: (any ListenerSecurity)?
     var phase = ConnectionPhase.awaitingConnect
     private var connectTimeout: Scheduled<Void>?
     private var admitted = false
@@ -65,9 +67,10 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
     /// Frames a client may send before its CONNACK (MQTT 5 allows publishing right after CONNECT).
     private static let maxFramesBeforeConnAck = 1_000
 
-    init(broker: Broker, transport: String) {
+    init(broker: Broker, transport: String, security: (any ListenerSecurity)? = nil) {
         self.broker = broker
         self.transport = transport
+        self.security = security
     }
 
     func handlerAdded(context: ChannelHandlerContext) {

@@ -1,4 +1,5 @@
 import NIOCore
+import TwinGuardCore
 
 /// Adds the handlers that secure a listener's connections (TLS, mutual TLS) in front of MQTT.
 ///
@@ -7,6 +8,8 @@ import NIOCore
 public protocol ListenerSecurity: Sendable {
     /// Adds the security handlers to a new connection's pipeline, before any MQTT handler.
     func addHandlers(to pipeline: ChannelPipeline.SynchronousOperations) throws
+    /// The identity of the client certificate verified in the handshake, read when CONNECT arrives.
+    func clientCertificate(in pipeline: ChannelPipeline.SynchronousOperations) -> ClientCertificate?
 }
 
 /// One socket the broker listens on.

@@ -80,9 +80,10 @@ public final class MQTTServer: Service {
                     try listener.security?.addHandlers(to: pipeline)
                     switch listener.transport {
                     case .tcp:
-                        try Self.addMQTTHandlers(to: pipeline, broker: broker, transport: listener.name)
+                        try Self.addMQTTHandlers(to: pipeline, broker: broker, transport: listener.name, security: listener.security)
                     case .webSocket(let path):
-                        try Self.addWebSocketHandlers(to: pipeline, broker: broker, transport: listener.name, path: path)
+                        try Self.addWebSocketHandlers(
+                            to: pipeline, broker: broker, transport: listener.name, path: path, security: listener.security)
                     }
                 }
             }
@@ -94,14 +95,15 @@ public final class MQTTServer: Service {
     }
 
     static func addMQTTHandlers(
-        to pipeline: ChannelPipeline.SynchronousOperations, broker: Broker, transport: String
+        to pipeline: ChannelPipeline.SynchronousOperations, broker: Broker, transport: String, security: (any ListenerSecurity)?
     ) throws {
         try pipeline.addHandler(MQTTFrameHandler(maximumPacketSize: broker.limits.maxPacketSize))
-        try pipeline.addHandler(MQTTConnectionHandler(broker: broker, transport: transport))
+        try pipeline.addHandler(MQTTConnectionHandler(broker: broker, transport: transport, security: security))
     }
 
     private static func addWebSocketHandlers(
-        to pipeline: ChannelPipeline.SynchronousOperations, broker: Broker, transport: String, path: String
+        to pipeline: ChannelPipeline.SynchronousOperations, broker: Broker, transport: String, path: String,
+        security: (any ListenerSecurity)?
     ) throws {
         let upgrader = NIOWebSocketServerUpgrader(
             maxFrameSize: broker.limits.maxPacketSize + 16,
@@ -118,7 +120,7 @@ public final class MQTTServer: Service {
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(WebSocketMQTTAdapter())
-                    try Self.addMQTTHandlers(to: sync, broker: broker, transport: transport)
+                    try Self.addMQTTHandlers(to: sync, broker: broker, transport: transport, security: security)
                 }
             })
         let encoder = HTTPResponseEncoder()

@@ -10,6 +10,9 @@ import TwinGuardCore
 /// contend when they deliver to the same session.
 final class Session: Sendable {
     let key: SessionKey
+    /// The device twin whose certificate opened the session; only that device may resume or take it
+    /// over, and it is the name presence is reported under. `nil` for users and development clients.
+    let ownerTwin: String?
     /// The topic space of the session's tenant.
     let space: TopicSpace
     let limits: BrokerLimits
@@ -40,15 +43,19 @@ final class Session: Sendable {
 
     init(
         key: SessionKey, space: TopicSpace, version: ProtocolVersion, expiryInterval: UInt32, limits: BrokerLimits,
-        statistics: BrokerStatistics, dirtyTracker: DirtyTracker
+        statistics: BrokerStatistics, dirtyTracker: DirtyTracker, ownerTwin: String? = nil
     ) {
         self.key = key
+        self.ownerTwin = ownerTwin
         self.space = space
         self.limits = limits
         self.statistics = statistics
         self.dirtyTracker = dirtyTracker
         self.state = Mutex(State(version: version, expiryInterval: expiryInterval))
     }
+
+    /// The name presence is reported under: the owning twin, or the client id.
+    var presenceName: String { self.ownerTwin ?? self.key.clientID }
 
     /// Whether a client is connected to the session now (read without the lock).
     var isConnected: Bool { self.connected.load(ordering: .relaxed) }
@@ -247,7 +254,7 @@ final class Session: Sendable {
                 disconnectedAt: state.disconnectedAt,
                 subscriptions: state.subscriptions.map { $0.value.stored(filter: $0.key) },
                 outgoing: inflight + state.queue.map { $0.stored(packetID: nil) },
-                incomingQoS2: state.incomingQoS2.sorted())
+                incomingQoS2: state.incomingQoS2.sorted(), ownerTwin: self.ownerTwin)
         }
     }
 

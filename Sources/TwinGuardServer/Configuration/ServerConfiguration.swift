@@ -59,4 +59,6 @@ public struct ServerConfiguration: Sendable {
     public var databasePath: String { self.dataDir + "/twinguard.sqlite" }
     /// Where the telemetry store lives (WAL, chunks, catalog).
     public var telemetryPath: String { self.dataDir + "/telemetry" }
+    /// The device CA and the server's TLS key.
+    public var pkiPath: String { self.dataDir + "/pki" }
 }

@@ -43,7 +43,7 @@ public struct AccessPolicy: Authorizer {
     }
 
     public func authorize(_ action: BrokerAction, for principal: Principal) -> AuthorizationDecision {
-        guard principal.role >= .operator else {
+        guard principal.role.allows(.anyTopic) else {
             return .deny(reason: "role '\(principal.role.rawValue)' may not use topics outside its own twin")
         }
         return .allow

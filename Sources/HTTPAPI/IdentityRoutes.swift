@@ -1,0 +1,196 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Identity
+import NIOCore
+import TwinGuardCore
+import Twins
+
+/// Device identity over HTTP: the CA certificate and CRL (public), enrollment with a one-time token
+/// (public), renewal with the current certificate, and for security officers enrollment tokens,
+/// revocation and trust tiers; for administrators users; and the audit log.
+struct IdentityRoutes {
+    let dependencies: HTTPAPIDependencies
+
+    struct EnrollRequest: Decodable {
+        var token: String
+        /// The device's certificate signing request, PEM.
+        var csr: String
+    }
+
+    struct RenewRequest: Decodable {
+        var csr: String
+    }
+
+    struct EnrollResponse: Encodable {
+        var tenant: String
+        var twin: String
+        var certificate: String
+        var ca: String
+    }
+
+    struct TokenRequest: Decodable {
+        var twin: String
+        var model: String?
+        /// A duration such as `1h` (default) or `15m`.
+        var ttl: String?
+    }
+
+    struct TokenResponse: Encodable {
+        var token: String
+        var twin: String
+        var expiresAt: String
+        var caFingerprint: String
+        enum CodingKeys: String, CodingKey {
+            case token, twin
+            case expiresAt = "expires_at"
+            case caFingerprint = "ca_fingerprint"
+        }
+    }
+
+    struct ReasonRequest: Decodable {
+        var reason: String?
+    }
+
+    struct TierRequest: Decodable {
+        var tier: TrustTier
+        var reason: String
+    }
+
+    struct UserRequest: Decodable {
+        var name: String
+        var role: Role
+        var password: String
+    }
+
+    func register(on router: Router<APIRequestContext>) {
+        let identity = self.dependencies.identity
+        router.get("pki/ca.crt") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/x-pem-file"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: identity.authority.certificatePEM)))
+        }
+        router.get("pki/crl") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/pkix-crl"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: identity.revocationList)))
+        }
+        router.post("api/v1/enroll") { request, context in
+            let body = try HTTPJSON.decode(EnrollRequest.self, from: try await HTTPJSON.body(request, limit: 64 * 1024), what: "enrollment")
+            do {
+                let issued = try await identity.enroll(
+                    token: body.token, csrPEM: body.csr, remote: context.channel.remoteAddress.map { "\($0)" })
+                return try HTTPJSON.encode(.created, Self.response(issued))
+            } catch let error as EnrollmentError {
+                throw Self.problem(error)
+            }
+        }
+        router.post("api/v1/enroll/renew") { request, context in
+            let principal = try context.requirePrincipal()
+            guard principal.role == .device, let certificate = await self.dependencies.peerCertificate(context.channel) else {
+                throw ProblemDetails(status: .forbidden, code: "forbidden", detail: "Renewal needs the device's current certificate (HTTPS with a client certificate).")
+            }
+            let body = try HTTPJSON.decode(RenewRequest.self, from: try await HTTPJSON.body(request, limit: 64 * 1024), what: "renewal")
+            do {
+                let issued = try await identity.renew(
+                    identity: DeviceIdentity(tenant: certificate.tenant, twin: certificate.twin), csrPEM: body.csr,
+                    currentSerial: certificate.serial)
+                return try HTTPJSON.encode(.created, Self.response(issued))
+            } catch let error as EnrollmentError {
+                throw Self.problem(error)
+            }
+        }
+        router.post("api/v1/enrollment-tokens") { request, context in
+            let principal = try context.requirePrincipal()
+            let body = try HTTPJSON.decode(TokenRequest.self, from: try await HTTPJSON.body(request, limit: 16 * 1024), what: "enrollment token")
+            let ttl = try Self.seconds(body.ttl ?? "1h")
+            if (try? self.dependencies.registry.twin(body.twin, tenant: principal.tenant)) == nil {
+                _ = try await self.dependencies.registry.createTwin(TwinDraft(id: body.twin, model: body.model), tenant: principal.tenant)
+            }
+            let token = try await identity.createEnrollmentToken(tenant: principal.tenant, twin: body.twin, ttl: ttl, actor: principal.subject)
+            return try HTTPJSON.encode(
+                .created,
+                TokenResponse(
+                    token: token.description, twin: body.twin,
+                    expiresAt: RFC3339.format(WallClock.nowNanoseconds() + Int64(ttl * 1e9)), caFingerprint: token.caFingerprint))
+        }
+        router.get("api/v1/devices/:twin") { _, context in
+            let principal = try context.requirePrincipal()
+            let twin = try context.parameters.require("twin")
+            return try HTTPJSON.encode(.ok, Self.device(identity, tenant: principal.tenant, twin: twin))
+        }
+        router.post("api/v1/devices/:twin/revoke") { request, context in
+            let principal = try context.requirePrincipal()
+            let twin = try context.parameters.require("twin")
+            let body = try HTTPJSON.decode(ReasonRequest.self, from: try await HTTPJSON.body(request, limit: 16 * 1024), what: "revocation")
+            let result = try await identity.revoke(
+                tenant: principal.tenant, twin: twin, reason: body.reason ?? "revoked by \(principal.subject)", actor: principal.subject)
+            return try HTTPJSON.encode(.ok, result)
+        }
+        router.put("api/v1/devices/:twin/tier") { request, context in
+            let principal = try context.requirePrincipal()
+            let twin = try context.parameters.require("twin")
+            let body = try HTTPJSON.decode(TierRequest.self, from: try await HTTPJSON.body(request, limit: 16 * 1024), what: "trust tier")
+            guard !body.reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw ProblemDetails(status: .unprocessableContent, code: "invalid", detail: "An override needs a 'reason'.")
+            }
+            try await identity.setTier(body.tier, tenant: principal.tenant, twin: twin, reason: body.reason, actor: principal.subject)
+            return try HTTPJSON.encode(.ok, Self.device(identity, tenant: principal.tenant, twin: twin))
+        }
+        router.post("api/v1/users") { request, context in
+            let principal = try context.requirePrincipal()
+            let body = try HTTPJSON.decode(UserRequest.self, from: try await HTTPJSON.body(request, limit: 16 * 1024), what: "user")
+            do {
+                let user = try await identity.addUser(
+                    name: body.name, tenant: principal.tenant, role: body.role, password: body.password, actor: principal.subject)
+                return try HTTPJSON.encode(.created, ["name": user.name, "role": user.role.rawValue, "tenant": user.tenant.rawValue])
+            } catch let error as UserError {
+                let status: HTTPResponse.Status = if case .exists = error { .conflict } else { .unprocessableContent }
+                throw ProblemDetails(status: status, code: "invalid_user", detail: error.description)
+            }
+        }
+        router.get("api/v1/audit") { request, context in
+            let principal = try context.requirePrincipal()
+            let query = FormEncoding.decode(request.uri.query ?? "")
+            let after = Int64(query["after"] ?? "0") ?? 0
+            let limit = min(max(Int(query["limit"] ?? "100") ?? 100, 1), 1000)
+            let entries = try await identity.auditEntries(after: after, limit: limit)
+                .filter { principal.subject == "local-admin" || $0.tenant == principal.tenant }
+            return try HTTPJSON.encode(.ok, ["entries": entries])
+        }
+        router.get("api/v1/audit/verify") { _, _ in
+            let finding = try await identity.verifyAudit()
+            return try HTTPJSON.encode(.ok, ["intact": finding.isIntact ? "true" : "false", "finding": finding.description])
+        }
+    }
+
+    static func response(_ issued: (certificate: String, ca: String)) throws -> EnrollResponse {
+        let identity = try? DeviceIdentity(pem: issued.certificate)
+        return EnrollResponse(
+            tenant: identity?.tenant.rawValue ?? "", twin: identity?.twin ?? "", certificate: issued.certificate, ca: issued.ca)
+    }
+
+    struct DeviceDocument: Encodable {
+        var twin: String
+        var tier: String
+        var certificates: [DeviceCertificateRecord]
+    }
+
+    static func device(_ identity: IdentityService, tenant: TenantID, twin: String) -> DeviceDocument {
+        DeviceDocument(twin: twin, tier: identity.tier(tenant: tenant, twin: twin).rawValue, certificates: identity.certificates(tenant: tenant, twin: twin))
+    }
+
+    static func problem(_ error: EnrollmentError) -> ProblemDetails {
+        switch error {
+        case .malformedToken, .badRequest: ProblemDetails(status: .badRequest, code: "bad_enrollment", detail: error.description)
+        case .unknownToken, .tokenUsed, .tokenExpired, .wrongCA: ProblemDetails(status: .forbidden, code: "enrollment_refused", detail: error.description)
+        }
+    }
+
+    static func seconds(_ text: String) throws -> TimeInterval {
+        guard let nanoseconds = DownsampleTier.duration(text), nanoseconds > 0, nanoseconds <= 30 * 86_400 * 1_000_000_000 else {
+            throw ProblemDetails(status: .unprocessableContent, code: "invalid", detail: "'ttl' must be a duration such as 15m, 1h or 7d (at most 30d).")
+        }
+        return TimeInterval(nanoseconds) / 1e9
+    }
+}

@@ -1,0 +1,39 @@
+import HTTPTypes
+import TwinGuardCore
+
+/// The permission every route needs, in one table, checked by ``AuthenticationMiddleware`` before any
+/// route runs: a route cannot forget its check.
+enum RoutePermissions {
+    /// The permission `method` on `path` needs; reads need ``Permission/read`` unless listed.
+    static func required(_ method: HTTPRequest.Method, _ path: String) -> Permission {
+        let parts = path.split(separator: "/").map(String.init)
+        let isRead = method == .get || method == .head
+        switch parts.first {
+        case "write": return .writeTelemetry
+        case "query", "ping": return .read
+        default: break
+        }
+        guard parts.count >= 3, parts[0] == "api", parts[1] == "v1" else { return .administer }
+        switch parts[2] {
+        case "tenant": return isRead ? .read : .administer
+        case "users": return .administer
+        case "audit": return .readAudit
+        case "devices", "enrollment-tokens", "policies": return .manageDevices
+        case "models": return isRead ? .read : .manageModels
+        case "query", "events": return .read
+        case "twins":
+            if isRead { return .read }
+            if parts.count >= 5, parts[4] == "telemetry" { return .writeTelemetry }
+            if parts.count >= 5, parts[4] == "commands" || parts[4] == "desired" { return .operate }
+            return .manageTwins
+        default: return isRead ? .read : .administer
+        }
+    }
+
+    /// What a device (authenticated by its client certificate on HTTPS) may call: renew its certificate and
+    /// write its own twin's telemetry.
+    static func deviceMay(_ method: HTTPRequest.Method, _ path: String, twin: String) -> Bool {
+        guard method == .post else { return false }
+        return path == "/api/v1/enroll/renew" || path == "/api/v1/twins/\(twin)/telemetry"
+    }
+}

@@ -1,0 +1,119 @@
+import Crypto
+import Foundation
+import TwinGuardCore
+
+/// The rules of the hash-chained audit log: what an entry's hash covers, and how a chain is verified.
+public enum AuditChain {
+    /// The `previousHash` of the first entry.
+    public static let genesis = String(repeating: "0", count: 64)
+
+    /// Hex SHA-256 over the entry's fields (as a JSON array, so no separator can be forged) and the
+    /// previous entry's hash.
+    public static func hash(of entry: AuditEntry) -> String {
+        let fields: [String] = [
+            String(entry.sequence), String(entry.time), entry.tenant.rawValue, entry.actor, entry.action, entry.target, entry.outcome,
+            entry.detail, entry.previousHash,
+        ]
+        let canonical = (try? JSONEncoder().encode(fields)) ?? Data()
+        return Hex.sha256(canonical)
+    }
+
+    /// What verification found.
+    public enum Finding: Equatable, Sendable, CustomStringConvertible {
+        /// Every entry is in place: `count` entries, ending in `head`.
+        case intact(count: Int64, head: String)
+        /// Entry `sequence` was changed after it was written.
+        case altered(sequence: Int64)
+        /// Entries between `after` and `next` are missing.
+        case deleted(after: Int64, next: Int64)
+        /// Entry `sequence` does not follow the one before it (entries swapped or re-inserted).
+        case reordered(sequence: Int64)
+
+        public var description: String {
+            switch self {
+            case .intact(let count, let head): "audit log intact: \(count) entries, head \(head)"
+            case .altered(let sequence): "audit entry \(sequence) was altered: its hash does not match its content"
+            case .deleted(let after, let next):
+                next == after + 2
+                    ? "audit entry \(after + 1) was deleted (entry \(next) follows entry \(after))"
+                    : "audit entries \(after + 1)–\(next - 1) were deleted (entry \(next) follows entry \(after))"
+            case .reordered(let sequence): "audit entry \(sequence) is out of order: it does not chain to the entry before it"
+            }
+        }
+
+        public var isIntact: Bool {
+            if case .intact = self { return true }
+            return false
+        }
+    }
+
+    /// Walks a chain page by page (`page(after)` returns entries in sequence order) and names the first
+    /// entry that is not where and what it was written as.
+    public static func verify(page: (Int64) async throws -> [AuditEntry]) async throws -> Finding {
+        var previousHash = Self.genesis
+        var previousSequence: Int64 = 0
+        while true {
+            let entries = try await page(previousSequence)
+            if entries.isEmpty { break }
+            for entry in entries {
+                if Self.hash(of: entry) != entry.hash { return .altered(sequence: entry.sequence) }
+                if entry.sequence != previousSequence + 1 {
+                    // A gap: deleted entries, unless the entry chains to its predecessor (then it was renumbered).
+                    return entry.previousHash == previousHash
+                        ? .reordered(sequence: entry.sequence) : .deleted(after: previousSequence, next: entry.sequence)
+                }
+                if entry.previousHash != previousHash { return .reordered(sequence: entry.sequence) }
+                previousHash = entry.hash
+                previousSequence = entry.sequence
+            }
+        }
+        return .intact(count: previousSequence, head: previousHash)
+    }
+}
+
+/// Appends to the audit log, one entry at a time, each chained to the one before.
+///
+/// One writer per data dir (the server, or the CLI on a stopped server: the data-dir lock sees to it),
+/// so the head kept here is the head in the store.
+public actor AuditLog {
+    let store: any IdentityStore
+    private var head: (sequence: Int64, hash: String)?
+
+    public init(store: any IdentityStore) {
+        self.store = store
+    }
+
+    /// Records an act. Failure to write is returned: a security decision must not go unrecorded silently.
+    @discardableResult
+    public func record(
+        tenant: TenantID, actor: String, action: String, target: String, outcome: String, detail: String = ""
+    ) async throws -> AuditEntry {
+        let last: (sequence: Int64, hash: String)
+        if let head = self.head {
+            last = head
+        } else if let stored = try await self.store.lastAuditEntry() {
+            last = (stored.sequence, stored.hash)
+        } else {
+            last = (0, AuditChain.genesis)
+        }
+        var entry = AuditEntry(
+            sequence: last.sequence + 1, time: WallClock.nowNanoseconds(), tenant: tenant, actor: actor, action: action,
+            target: target, outcome: outcome, detail: detail, previousHash: last.hash, hash: "")
+        entry.hash = AuditChain.hash(of: entry)
+        try await self.store.appendAudit(entry)
+        self.head = (entry.sequence, entry.hash)
+        return entry
+    }
+}
+
+extension IdentityService {
+    /// Audit entries after `after`, oldest first.
+    public func auditEntries(after: Int64, limit: Int) async throws -> [AuditEntry] {
+        try await self.store.auditEntries(after: after, limit: limit)
+    }
+
+    /// Verifies the whole chain.
+    public func verifyAudit() async throws -> AuditChain.Finding {
+        try await AuditChain.verify { try await self.store.auditEntries(after: $0, limit: 1000) }
+    }
+}

@@ -1,0 +1,213 @@
+/// The commonly used passwords a new password may not be, compared case-insensitively.
+///
+/// Taken from the list Django ships (`django/contrib/auth/common-passwords.txt.gz`, BSD licence; itself
+/// from Royce Williams' list of the most common leaked passwords), keeping only the entries that are at
+/// least ``IdentityService/minimumPasswordLength`` long (shorter ones are refused by length anyway).
+/// Repetitions of one character and runs of consecutive digits are refused too.
+enum CommonPasswords {
+    static func contains(_ password: String) -> Bool {
+        let lowered = password.lowercased()
+        if Set(lowered).count <= 2 { return true }
+        if "12345678901234567890".contains(lowered) || "09876543210987654321".contains(lowered) { return true }
+        return Self.list.contains(lowered)
+    }
+
+    static let list: Set<String> = Set(Self.text.split(separator: "\n").map(String.init))
+
+    private static let text = """
+        q1w2e3r4t5y6
+        1qaz2wsx3edc
+        sojdlg123aljg
+        pe#5gz29ptzmse
+        111222tianya
+        1q2w3e4r5t6y
+        startfinding
+        qwerty123456
+        123qweasdzxc
+        polniypizdec0211
+        пїѕпїѕпїѕпїѕпїѕпїѕ
+        123456qwerty
+        n8zgt5p0shw=
+        megaparol12345
+        123456654321
+        telechargement
+        123456123456
+        yfdbufnjh10305070
+        пїѕпїѕпїѕпїѕпїѕпїѕпїѕ
+        qazwsxedcrfv
+        пїѕпїѕпїѕпїѕпїѕпїѕпїѕпїѕ
+        g13916055158
+        1q2w3e4r5t6y7u8i9o0p
+        123456789123
+        qwertyqwerty
+        polniypizdec110211
+        112233445566
+        motherfucker
+        justinbieber
+        123456789987654321
+        qweasdzxc123
+        \"zxcvbnm,./\"
+        123456789123456789
+        maprchem56458
+        5532361cnjqrf
+        qwertyuiop[]
+        qazwsxedc123
+        password1234
+        пїѕпїѕпїѕпїѕпїѕпїѕпїѕпїѕпїѕ
+        international
+        temppassword
+        пїѕпїѕпїѕпїѕпїѕ
+        1q2w3e4r5t6y7u
+        professional
+        polniypizdec1102
+        0r968ji9ufj6
+        jundian2011xr
+        qwertyuiop123
+        qwerasdfzxcv
+        leavemealone
+        finalfantasy
+        123456789abc
+        administrator
+        123qwe123qwe
+        zxcasdqwe123
+        demon1q2w3e4r
+        jamesbond007
+        asdfghjkl123
+        demon1q2w3e4r5t
+        projectsadminx
+        ichliebedich
+        playstation3
+        123456789qwe
+        sonyericsson
+        1qazxsw23edc
+        john!20130605at1753
+        linkedin2011
+        1q2w3e4r5t6y7u8i
+        ihatethisgame
+        s8ylpe9jdpvym
+        mega_pizdetz666
+        123123123123
+        123321123321
+        йцукен
+        111111111111
+        qwegta13091990
+        пароль
+        123456789asd
+        пїѕпїѕпїѕпїѕпїѕпїѕпїѕпїѕпїѕпїѕ
+        doomsayer.2.7mords.v
+        seniseviyorum
+        010203040506
+        onedirection
+        transformers
+        пїѕпїѕпїѕпїѕ
+        1q2w3e4r5t6y7u8i9o
+        friend of emily
+        doomsayer.2.7mords.vv
+        supernatural
+        gfhjkmgfhjkm
+        sonnenschein
+        password12345
+        peanutbutter
+        12345678900987654321
+        любовь
+        1qaz2wsx3edc4rfv
+        qwertyuiop12
+        needforspeed
+        1234567890-=
+        migrationschool
+        1234567891011
+        lovelovelove
+        привет
+        liverpool123
+        xtseo2011tdx
+        playstation2
+        gettherefast
+        ??????@mail.ru
+        internazionale
+        123456789123456
+        102030405060
+        combat123654
+        abc123456789
+        friend of joan
+        ingodwetrust
+        12345678901234567890
+        qwertyasdfgh
+        christopher1
+        sdf7asdf6asdg8df
+        ghhh47hj7649
+        1234567890qwertyuiop
+        zmx870919123
+        asdfghjkl:&#39:
+        friend of gerly
+        inactive1996aug
+        lydcc20091314
+        jesuslovesme
+        avrillavigne
+        ilovemyfamily
+        counterstrike
+        159753159753
+        stratocaster
+        qwertyytrewq
+        dfg5fhg5vgfh1
+        1234567891234567
+        123admin321a
+        123456789qwerty
+        googletester
+        hawkesbury93
+        qazwsxedcrfvtgb
+        q1w2e3r4t5y6u7i8o9p0
+        imyaimyaimya
+        qazxswedcvfr
+        \"1,00001e+14\"
+        yemi19900911
+        password123456
+        123456789qaz
+        jkiuztdftl57
+        xantria10315
+        starwarsfan10
+        hannahmontana
+        familiyafamiliya
+        vitor1268123
+        m01759766727
+        123456789101112
+        weronika1992
+        1234567890123
+        12345678987654321
+        neworleans12345
+        cookiemonster
+        qwerty123456789
+        пїѕпїѕпїѕпїѕпїѕпїѕпїѕпїѕпїѕпїѕпїѕ
+        natiichen999
+        000000000000
+        ghbdtnrfrltkf
+        520love101182
+        111111111111111
+        kartoffelpuffer
+        lightpower12345
+        stefangreil1983
+        total12scherz
+        edwardcullen
+        qwe123qwe123
+        cosmopolitan
+        somanypickles27
+        michaeljackson
+        zaq1xsw2cde3
+        minecraft123
+        leliane50934
+        moderncombat
+        marek14michal
+        przyjaciolki
+        laurel12creek
+        residentevil
+        yandi20080527
+        ezekiel11991
+        123456789000
+        arabella24630
+        heterosexual
+        manchesterunited
+        sebastian106
+        knackwurst8853
+        1234567890987654321
+        fallen_angel
+        """
+}

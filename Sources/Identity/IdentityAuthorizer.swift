@@ -1,0 +1,101 @@
+import Logging
+import Synchronization
+import TwinGuardCore
+
+/// The server's ``Authorizer``: certificates for devices, passwords for users, policy documents and
+/// trust tiers for every message.
+///
+/// Development conveniences (anonymous access, a demo's generated credentials) come from `fallback`,
+/// consulted only when neither a certificate nor a known user matches.
+public struct IdentityAuthorizer: Authorizer {
+    let identity: IdentityService
+    let fallback: (any Authorizer)?
+
+    public init(identity: IdentityService, fallback: (any Authorizer)?) {
+        self.identity = identity
+        self.fallback = fallback
+    }
+
+    public func authenticateImmediately(_ credentials: ConnectCredentials) -> AuthenticationResult? {
+        if let certificate = credentials.certificate { return self.certificateDecision(certificate) }
+        if let name = credentials.username, self.identity.hasUser(name) { return nil }
+        return self.fallback?.authenticateImmediately(credentials) ?? (self.fallback == nil ? self.refusal(credentials) : nil)
+    }
+
+    public func authenticate(_ credentials: ConnectCredentials) async -> AuthenticationResult {
+        if let certificate = credentials.certificate { return self.certificateDecision(certificate) }
+        if let name = credentials.username, self.identity.hasUser(name) {
+            let password = credentials.password.map { String(decoding: $0, as: UTF8.self) } ?? ""
+            switch await self.identity.login(name: name, password: password, totp: nil, remote: credentials.remoteAddress, channel: "mqtt") {
+            case .success(let user): return .accepted(Principal(tenant: user.tenant, role: user.role, subject: user.name))
+            case .failure(let failure): return .refused(failure == .locked ? .notAuthorized(reason: failure.description) : .badCredentials)
+            }
+        }
+        if let fallback { return await fallback.authenticate(credentials) }
+        return self.refusal(credentials)
+    }
+
+    private func refusal(_ credentials: ConnectCredentials) -> AuthenticationResult {
+        credentials.username == nil && credentials.password == nil ? .refused(.anonymousNotAllowed) : .refused(.badCredentials)
+    }
+
+    private func certificateDecision(_ certificate: ClientCertificate) -> AuthenticationResult {
+        if self.identity.isRevoked(serial: certificate.serial) {
+            return .refused(.notAuthorized(reason: "certificate \(certificate.serial) is revoked"))
+        }
+        if self.identity.tier(tenant: certificate.tenant, twin: certificate.twin) == .blocked {
+            return .refused(.notAuthorized(reason: "device '\(certificate.twin)' is blocked"))
+        }
+        return .accepted(Principal(tenant: certificate.tenant, role: .device, subject: certificate.twin))
+    }
+
+    public func authorize(_ action: BrokerAction, for principal: Principal) -> AuthorizationDecision {
+        switch principal.role {
+        case .device:
+            return self.identity.authorizeDevice(action, principal: principal)
+        case _ where principal.role.allows(.anyTopic):
+            return .allow
+        case .viewer, .engineer, .securityOfficer:
+            if case .subscribe = action, principal.role.allows(.read) { return .allow }
+            return .deny(reason: "role '\(principal.role.rawValue)' may only subscribe")
+        default:
+            return self.fallback?.authorize(action, for: principal) ?? .deny(reason: "no policy grants this")
+        }
+    }
+}
+
+extension IdentityService {
+    /// Whether a certificate serial is revoked.
+    public func isRevoked(serial: String) -> Bool {
+        self.state.withLock { $0.revokedSerials.contains(serial) }
+    }
+
+    /// The per-message decision for a device: its tier first, then the policy documents that apply to it.
+    func authorizeDevice(_ action: BrokerAction, principal: Principal) -> AuthorizationDecision {
+        let (tier, policies) = self.state.withLock { state in
+            (state.tiers[DeviceKey(tenant: principal.tenant, twin: principal.subject)] ?? .trusted, state.policies)
+        }
+        let applicable = policies.filter { $0.applies(to: principal) }
+        switch action {
+        case .publish(let topic):
+            if let allowed = tier.publishableSuffixes {
+                let own = "tg/\(principal.tenant.rawValue)/\(principal.subject)/"
+                guard topic.hasPrefix(own), allowed.contains(String(topic.dropFirst(own.count))) else {
+                    return .deny(reason: "device '\(principal.subject)' is \(tier.rawValue): may not publish to '\(topic)'")
+                }
+            }
+            for policy in applicable where policy.patterns(policy.publish, for: principal).contains(where: { $0.matches(topic: topic) }) {
+                return .allow
+            }
+            return .deny(reason: "no policy lets device '\(principal.subject)' publish to '\(topic)'")
+        case .subscribe(let filter):
+            guard tier.maySubscribe else {
+                return .deny(reason: "device '\(principal.subject)' is \(tier.rawValue): may not subscribe to '\(filter)'")
+            }
+            for policy in applicable where policy.patterns(policy.subscribe, for: principal).contains(where: { $0.covers(filter: filter) }) {
+                return .allow
+            }
+            return .deny(reason: "no policy lets device '\(principal.subject)' subscribe to '\(filter)'")
+        }
+    }
+}

@@ -1,0 +1,267 @@
+import Crypto
+import Foundation
+import Logging
+import Synchronization
+import SwiftASN1
+import TwinGuardCore
+import X509
+
+/// The identity layer's state and operations: the CA, enrollment, certificates and revocation, device
+/// trust tiers, policies, users, and the audit log that records every decision.
+///
+/// Per-message decisions (``IdentityAuthorizer``) read the in-memory state under a mutex; every change
+/// is written to the store and the audit log first.
+public final class IdentityService: Sendable {
+    public let authority: CertificateAuthority
+    public let audit: AuditLog
+    let store: any IdentityStore
+    let logger: Logger
+    let state: Mutex<State>
+    /// Closes live connections of a device that was revoked or blocked; set by the composition root.
+    let disconnector = Mutex<(@Sendable (TenantID, String, String) -> Int)?>(nil)
+
+    /// How long device certificates are valid.
+    public let certificateValidity: TimeInterval
+
+    struct DeviceKey: Hashable {
+        let tenant: TenantID
+        let twin: String
+    }
+
+    struct State {
+        var certificates: [String: DeviceCertificateRecord] = [:]
+        var revokedSerials: Set<String> = []
+        var tiers: [DeviceKey: TrustTier] = [:]
+        var policies: [PolicyDocument] = [.deviceDefault]
+        var users: [String: UserRecord] = [:]
+        /// Hash of (bcrypt hash, password) → ns until which it counts as verified.
+        var verifiedPasswords: [String: Int64] = [:]
+        var crl: [UInt8] = []
+    }
+
+    /// Loads the CA (creating it on first start) and the stored identities.
+    /// - Parameter pkiDirectory: where `ca.key` and `ca.crt` live (`DATA/pki`).
+    /// - Parameter certificateValidity: how long device certificates are valid (30 days by default).
+    public init(
+        pkiDirectory: String, store: any IdentityStore, certificateValidity: TimeInterval = 30 * 86_400, logger: Logger
+    ) async throws {
+        self.certificateValidity = certificateValidity
+        let (authority, created) = try CertificateAuthority.loadOrCreate(directory: pkiDirectory)
+        self.authority = authority
+        self.store = store
+        self.logger = logger
+        self.audit = AuditLog(store: store)
+        var state = State()
+        for certificate in try await store.loadCertificates() {
+            state.certificates[certificate.serial] = certificate
+            if certificate.revokedAt != nil { state.revokedSerials.insert(certificate.serial) }
+        }
+        for user in try await store.loadUsers() { state.users[Self.userKey(user.name)] = user }
+        state.crl = try RevocationList.encode(
+            revoked: state.certificates.values.filter { $0.revokedAt != nil }.sorted { $0.serial < $1.serial },
+            authority: authority, number: state.revokedSerials.count + 1)
+        self.state = Mutex(state)
+        if created {
+            logger.notice("device CA created", metadata: ["pki.fingerprint": "\(authority.fingerprint)", "pki.directory": "\(pkiDirectory)"])
+            try await self.audit.record(
+                tenant: .default, actor: "system", action: "pki.ca.create", target: "device CA", outcome: "success",
+                detail: "sha256 \(authority.fingerprint)")
+        }
+    }
+
+    /// Sets what closes a device's live connections: `(tenant, twin, reason) -> connections closed`.
+    public func setDisconnector(_ disconnect: @escaping @Sendable (TenantID, String, String) -> Int) {
+        self.disconnector.withLock { $0 = disconnect }
+    }
+
+    /// The checker the TLS listeners use for client certificates.
+    public var certificateCheck: DeviceCertificateCheck {
+        DeviceCertificateCheck(authority: self.authority) { [self] serial in self.isRevoked(serial: serial) }
+    }
+
+    /// The current CRL, DER-encoded.
+    public var revocationList: [UInt8] { self.state.withLock { $0.crl } }
+
+    static func userKey(_ name: String) -> String { name.lowercased() }
+}
+
+// MARK: - Enrollment
+
+/// Why an enrollment or renewal was refused. The text is what the device is told.
+public enum EnrollmentError: Error, Equatable, CustomStringConvertible {
+    case malformedToken
+    case unknownToken
+    case tokenUsed
+    case tokenExpired
+    case wrongCA
+    case badRequest(String)
+
+    public var description: String {
+        switch self {
+        case .malformedToken: "the enrollment token is malformed (expected <id>.<secret>.<ca-sha256>)"
+        case .unknownToken: "the enrollment token is not known to this server"
+        case .tokenUsed: "the enrollment token was already used; ask the operator for a new one"
+        case .tokenExpired: "the enrollment token has expired; ask the operator for a new one"
+        case .wrongCA: "the enrollment token was made for another CA"
+        case .badRequest(let reason): reason
+        }
+    }
+}
+
+extension IdentityService {
+    /// Creates a one-time enrollment token for `twin`, valid for `ttl` seconds.
+    public func createEnrollmentToken(tenant: TenantID, twin: String, ttl: TimeInterval, actor: String) async throws -> EnrollmentToken {
+        let token = EnrollmentToken.generate(caFingerprint: self.authority.fingerprint)
+        let now = WallClock.nowNanoseconds()
+        try await self.store.saveEnrollmentToken(
+            EnrollmentTokenRecord(
+                id: token.id, tenant: tenant, twin: twin, secretHash: token.secretHash, createdAt: now,
+                expiresAt: now + Int64(ttl * 1e9), createdBy: actor))
+        try await self.audit.record(
+            tenant: tenant, actor: actor, action: "enrollment.token.create", target: twin, outcome: "success",
+            detail: "token \(token.id), valid \(Int(ttl)) s")
+        return token
+    }
+
+    /// Exchanges an enrollment token and a CSR (PEM) for a device certificate. The token is consumed
+    /// whether or not the CSR is good, so that a stolen token cannot be probed.
+    /// - Returns: the certificate in PEM, and the CA certificate in PEM.
+    public func enroll(token text: String, csrPEM: String, remote: String?) async throws -> (certificate: String, ca: String) {
+        let refuse = { (tenant: TenantID, target: String, error: EnrollmentError) async throws -> EnrollmentError in
+            try await self.audit.record(
+                tenant: tenant, actor: remote ?? "unknown", action: "device.enroll", target: target, outcome: "deny",
+                detail: error.description)
+            self.logger.notice("enrollment refused", metadata: ["auth.decision": "deny", "auth.reason": "\(error)", "twin.id": "\(target)"])
+            return error
+        }
+        guard let token = EnrollmentToken(text) else { throw try await refuse(.default, "?", .malformedToken) }
+        guard token.caFingerprint == self.authority.fingerprint else { throw try await refuse(.default, "?", .wrongCA) }
+        guard let record = try await self.store.enrollmentToken(id: token.id),
+            Self.constantTimeEqual(Array(record.secretHash.utf8), Array(token.secretHash.utf8))
+        else { throw try await refuse(.default, "?", .unknownToken) }
+        let now = WallClock.nowNanoseconds()
+        guard record.usedAt == nil else { throw try await refuse(record.tenant, record.twin, .tokenUsed) }
+        guard now <= record.expiresAt else { throw try await refuse(record.tenant, record.twin, .tokenExpired) }
+        guard try await self.store.consumeEnrollmentToken(id: token.id, at: now) else {
+            throw try await refuse(record.tenant, record.twin, .tokenUsed)
+        }
+        let identity = DeviceIdentity(tenant: record.tenant, twin: record.twin)
+        let certificate: Certificate
+        do {
+            let request = try CertificateSigningRequest(pemEncoded: csrPEM)
+            certificate = try self.authority.issueDeviceCertificate(request: request, identity: identity, validity: self.certificateValidity)
+        } catch let error as CertificateAuthorityError {
+            throw try await refuse(record.tenant, record.twin, .badRequest(error.description))
+        } catch {
+            throw try await refuse(record.tenant, record.twin, .badRequest("the certificate signing request is not a PEM CSR (\(error))"))
+        }
+        try await self.recordIssued(certificate, identity: identity, actor: remote ?? "unknown", action: "device.enroll", detail: "token \(token.id)")
+        return (try certificate.serializeAsPEM().pemString, self.authority.certificatePEM)
+    }
+
+    /// Issues a fresh certificate to a device that proved its identity with its current certificate.
+    public func renew(identity: DeviceIdentity, csrPEM: String, currentSerial: String) async throws -> (certificate: String, ca: String) {
+        let certificate: Certificate
+        do {
+            let request = try CertificateSigningRequest(pemEncoded: csrPEM)
+            certificate = try self.authority.issueDeviceCertificate(request: request, identity: identity, validity: self.certificateValidity)
+        } catch let error as CertificateAuthorityError {
+            throw EnrollmentError.badRequest(error.description)
+        } catch {
+            throw EnrollmentError.badRequest("the certificate signing request is not a PEM CSR (\(error))")
+        }
+        try await self.recordIssued(
+            certificate, identity: identity, actor: identity.twin, action: "device.renew", detail: "replaces \(currentSerial)")
+        return (try certificate.serializeAsPEM().pemString, self.authority.certificatePEM)
+    }
+
+    private func recordIssued(_ certificate: Certificate, identity: DeviceIdentity, actor: String, action: String, detail: String) async throws {
+        let record = DeviceCertificateRecord(
+            serial: certificate.serialNumber.hex, tenant: identity.tenant, twin: identity.twin,
+            notBefore: Int64(certificate.notValidBefore.timeIntervalSince1970 * 1e9),
+            notAfter: Int64(certificate.notValidAfter.timeIntervalSince1970 * 1e9))
+        try await self.store.saveCertificate(record)
+        self.state.withLock { $0.certificates[record.serial] = record }
+        try await self.audit.record(
+            tenant: identity.tenant, actor: actor, action: action, target: identity.twin, outcome: "success",
+            detail: "certificate \(record.serial) until \(RFC3339.format(record.notAfter)); \(detail)")
+        self.logger.info("certificate issued", metadata: ["twin.id": "\(identity.twin)", "certificate.serial": "\(record.serial)"])
+    }
+
+    /// The certificates issued to `twin`, newest last.
+    public func certificates(tenant: TenantID, twin: String) -> [DeviceCertificateRecord] {
+        self.state.withLock { state in
+            state.certificates.values.filter { $0.tenant == tenant && $0.twin == twin }.sorted { $0.notBefore < $1.notBefore }
+        }
+    }
+
+    static func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        var difference: UInt8 = 0
+        for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }
+        return difference == 0
+    }
+}
+
+// MARK: - Revocation and trust tiers
+
+extension IdentityService {
+    /// What a revocation did.
+    public struct RevocationResult: Sendable, Codable {
+        public let revokedCertificates: [String]
+        public let closedConnections: Int
+    }
+
+    /// Revokes every certificate of `twin` and closes its live connections.
+    public func revoke(tenant: TenantID, twin: String, reason: String, actor: String) async throws -> RevocationResult {
+        let now = WallClock.nowNanoseconds()
+        var revoked = self.certificates(tenant: tenant, twin: twin).filter { $0.revokedAt == nil }
+        for index in revoked.indices {
+            revoked[index].revokedAt = now
+            revoked[index].revocationReason = reason
+            try await self.store.saveCertificate(revoked[index])
+        }
+        let serials = revoked.map(\.serial)
+        let crl: [UInt8]
+        do {
+            let all = self.state.withLock { state in
+                for record in revoked {
+                    state.certificates[record.serial] = record
+                    state.revokedSerials.insert(record.serial)
+                }
+                return state.certificates.values.filter { $0.revokedAt != nil }.sorted { $0.serial < $1.serial }
+            }
+            crl = try RevocationList.encode(revoked: all, authority: self.authority, number: all.count + 1)
+        }
+        self.state.withLock { $0.crl = crl }
+        let closed = self.disconnector.withLock { $0 }?(tenant, twin, "certificate revoked") ?? 0
+        try await self.audit.record(
+            tenant: tenant, actor: actor, action: "device.revoke", target: twin, outcome: "success",
+            detail: "revoked \(serials.isEmpty ? "no active certificate" : serials.joined(separator: ", ")); closed \(closed) connection(s); \(reason)")
+        self.logger.notice(
+            "device revoked", metadata: ["twin.id": "\(twin)", "certificates": "\(serials.count)", "connections.closed": "\(closed)"])
+        return RevocationResult(revokedCertificates: serials, closedConnections: closed)
+    }
+
+    /// The tier of a device (trusted unless set otherwise).
+    public func tier(tenant: TenantID, twin: String) -> TrustTier {
+        self.state.withLock { $0.tiers[DeviceKey(tenant: tenant, twin: twin)] ?? .trusted }
+    }
+
+    /// An operator's override of a device's tier. Blocking closes its connections.
+    public func setTier(_ tier: TrustTier, tenant: TenantID, twin: String, reason: String, actor: String) async throws {
+        let previous = self.state.withLock { state in
+            let key = DeviceKey(tenant: tenant, twin: twin)
+            let previous = state.tiers[key] ?? .trusted
+            state.tiers[key] = tier
+            return previous
+        }
+        try await self.audit.record(
+            tenant: tenant, actor: actor, action: "device.tier", target: twin, outcome: "success",
+            detail: "\(previous.rawValue) → \(tier.rawValue): \(reason)")
+        self.logger.notice("device tier changed", metadata: ["twin.id": "\(twin)", "tier.from": "\(previous)", "tier.to": "\(tier)"])
+        if tier == .blocked {
+            _ = self.disconnector.withLock { $0 }?(tenant, twin, "device blocked")
+        }
+    }
+}

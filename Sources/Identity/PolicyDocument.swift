@@ -1,0 +1,61 @@
+import Foundation
+import TwinGuardCore
+
+/// An access policy as data: the topics a set of principals may publish and subscribe to.
+///
+/// Filters may use `{tenant}` and `{twin}` (the principal's own), so one document serves a whole fleet.
+/// Documents add up: a device may do what any document that applies to it grants. The built-in
+/// ``PolicyDocument/deviceDefault`` gives every device its own twin's topics and nothing else.
+public struct PolicyDocument: Codable, Sendable, Equatable {
+    /// Who a document applies to.
+    public struct Subjects: Codable, Sendable, Equatable {
+        /// Every principal with this role.
+        public var role: Role?
+        /// These twins (devices) by id.
+        public var twins: [String]?
+
+        public init(role: Role? = nil, twins: [String]? = nil) {
+            self.role = role
+            self.twins = twins
+        }
+    }
+
+    public var id: String
+    public var description: String
+    public var appliesTo: Subjects
+    public var publish: [String]
+    public var subscribe: [String]
+
+    public init(id: String, description: String, appliesTo: Subjects, publish: [String], subscribe: [String]) {
+        self.id = id
+        self.description = description
+        self.appliesTo = appliesTo
+        self.publish = publish
+        self.subscribe = subscribe
+    }
+
+    /// What every device may do: report on its own twin and receive its own desired state and commands.
+    public static let deviceDefault = PolicyDocument(
+        id: "device-default",
+        description: "A device publishes telemetry, reported state, events, posture and command responses of its own twin, and receives its desired state and commands.",
+        appliesTo: Subjects(role: .device),
+        publish: [
+            "tg/{tenant}/{twin}/telemetry", "tg/{tenant}/{twin}/reported", "tg/{tenant}/{twin}/events", "tg/{tenant}/{twin}/posture",
+            "tg/{tenant}/{twin}/commands/+/response",
+        ],
+        subscribe: ["tg/{tenant}/{twin}/desired", "tg/{tenant}/{twin}/commands/#"])
+
+    func applies(to principal: Principal) -> Bool {
+        if let role = self.appliesTo.role, role == principal.role { return true }
+        if let twins = self.appliesTo.twins, principal.role == .device, twins.contains(principal.subject) { return true }
+        return false
+    }
+
+    func patterns(_ filters: [String], for principal: Principal) -> [TopicPattern] {
+        filters.map {
+            TopicPattern(
+                $0.replacingOccurrences(of: "{tenant}", with: principal.tenant.rawValue)
+                    .replacingOccurrences(of: "{twin}", with: principal.subject))
+        }
+    }
+}

@@ -1,0 +1,175 @@
+import Crypto
+import Foundation
+import HummingbirdBcrypt
+import HummingbirdOTP
+import Logging
+import Synchronization
+import TwinGuardCore
+
+/// Why a login failed. Wrong name and wrong password are deliberately one case.
+public enum LoginFailure: Error, Equatable, CustomStringConvertible {
+    case badCredentials
+    case locked(until: Int64)
+    case mfaRequired
+    case badTOTP
+
+    public var description: String {
+        switch self {
+        case .badCredentials: "wrong user name or password"
+        case .locked(let until): "too many failed logins: the account is locked until \(RFC3339.format(until))"
+        case .mfaRequired: "this account needs a one-time code (TOTP) as well"
+        case .badTOTP: "the one-time code is wrong"
+        }
+    }
+
+    static let locked = LoginFailure.locked(until: 0)
+
+    public static func == (lhs: LoginFailure, rhs: LoginFailure) -> Bool {
+        switch (lhs, rhs) {
+        case (.badCredentials, .badCredentials), (.locked, .locked), (.mfaRequired, .mfaRequired), (.badTOTP, .badTOTP): true
+        default: false
+        }
+    }
+}
+
+/// Why a password or user was refused.
+public enum UserError: Error, Equatable, CustomStringConvertible {
+    case invalidName
+    case passwordTooShort(minimum: Int)
+    case commonPassword
+    case exists(String)
+    case unknown(String)
+
+    public var description: String {
+        switch self {
+        case .invalidName: "a user name is 1–64 characters of letters, digits, '.', '_', '-' or '@'"
+        case .passwordTooShort(let minimum): "the password must have at least \(minimum) characters"
+        case .commonPassword: "the password is in the list of commonly used passwords; choose another"
+        case .exists(let name): "user '\(name)' already exists"
+        case .unknown(let name): "no user '\(name)'"
+        }
+    }
+}
+
+extension IdentityService {
+    /// The shortest password accepted.
+    public static let minimumPasswordLength = 12
+    /// Failed logins in a row before the account locks.
+    public static let lockoutThreshold = 5
+    /// How long a lockout lasts.
+    public static let lockoutSeconds: Int64 = 15 * 60
+
+    /// Whether a user with this name exists.
+    public func hasUser(_ name: String) -> Bool {
+        self.state.withLock { $0.users[Self.userKey(name)] != nil }
+    }
+
+    /// Every user, for administration.
+    public func users() -> [UserRecord] {
+        self.state.withLock { Array($0.users.values) }.sorted { $0.name < $1.name }
+    }
+
+    /// Checks a new password against the length rule and the shipped list of common passwords.
+    public static func checkPassword(_ password: String) throws {
+        guard password.count >= Self.minimumPasswordLength else { throw UserError.passwordTooShort(minimum: Self.minimumPasswordLength) }
+        if CommonPasswords.contains(password) { throw UserError.commonPassword }
+    }
+
+    /// Creates a user (bcrypt-hashed password).
+    public func addUser(name: String, tenant: TenantID, role: Role, password: String, actor: String) async throws -> UserRecord {
+        guard !name.isEmpty, name.utf8.count <= 64,
+            name.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "._-@".unicodeScalars.contains($0) }),
+            role != .device
+        else { throw UserError.invalidName }
+        guard !self.hasUser(name) else { throw UserError.exists(name) }
+        try Self.checkPassword(password)
+        let user = UserRecord(
+            name: name, tenant: tenant, role: role, passwordHash: Bcrypt.hash(password, cost: 11), createdAt: WallClock.nowNanoseconds())
+        try await self.store.saveUser(user)
+        self.state.withLock { $0.users[Self.userKey(name)] = user }
+        try await self.audit.record(tenant: tenant, actor: actor, action: "user.create", target: name, outcome: "success", detail: "role \(role.rawValue)")
+        return user
+    }
+
+    /// Checks a login. Failures count towards a lockout; every outcome is audited.
+    /// - Parameter totp: the one-time code, required for users with MFA enrolled.
+    public func login(name: String, password: String, totp: String?, remote: String?, channel: String) async -> Result<UserRecord, LoginFailure> {
+        guard var user = self.state.withLock({ $0.users[Self.userKey(name)] }) else {
+            _ = Bcrypt.verify(password, hash: Self.decoyHash)
+            await self.recordLogin(tenant: .default, name: name, outcome: "failure", detail: "unknown user", remote: remote, channel: channel)
+            return .failure(.badCredentials)
+        }
+        let now = WallClock.nowNanoseconds()
+        if let until = user.lockedUntil, until > now {
+            await self.recordLogin(tenant: user.tenant, name: name, outcome: "deny", detail: "account locked", remote: remote, channel: channel)
+            return .failure(.locked(until: until))
+        }
+        let failure: LoginFailure?
+        if !self.verifyPassword(password, user: user) {
+            failure = .badCredentials
+        } else if let secret = user.totpSecret {
+            if let totp { failure = Self.totpMatches(secret: secret, code: totp) ? nil : .badTOTP } else { failure = .mfaRequired }
+        } else {
+            failure = nil
+        }
+        if let failure {
+            if failure != .mfaRequired {
+                user.failedLogins += 1
+                if user.failedLogins >= Self.lockoutThreshold { user.lockedUntil = now + Self.lockoutSeconds * 1_000_000_000 }
+                await self.saveQuietly(user)
+            }
+            await self.recordLogin(
+                tenant: user.tenant, name: name, outcome: "failure",
+                detail: failure.description + (user.lockedUntil.map { $0 > now ? "; locked" : "" } ?? ""), remote: remote, channel: channel)
+            return .failure(failure)
+        }
+        if user.failedLogins != 0 || user.lockedUntil != nil {
+            user.failedLogins = 0
+            user.lockedUntil = nil
+            await self.saveQuietly(user)
+        }
+        await self.recordLogin(
+            tenant: user.tenant, name: name, outcome: "success", detail: user.totpSecret == nil ? "password" : "password + TOTP",
+            remote: remote, channel: channel)
+        return .success(user)
+    }
+
+    private func verifyPassword(_ password: String, user: UserRecord) -> Bool {
+        let key = Hex.sha256(Array((user.passwordHash + "\u{0}" + password).utf8))
+        let now = WallClock.nowNanoseconds()
+        if let until = self.state.withLock({ $0.verifiedPasswords[key] }), until > now { return true }
+        guard Bcrypt.verify(password, hash: user.passwordHash) else { return false }
+        // bcrypt is slow on purpose; a verified password is remembered (as a hash) for a minute so that HTTP
+        // Basic clients are not slowed to a crawl.
+        self.state.withLock { state in
+            if state.verifiedPasswords.count > 10_000 { state.verifiedPasswords.removeAll() }
+            state.verifiedPasswords[key] = now + 60_000_000_000
+        }
+        return true
+    }
+
+    static func totpMatches(secret: String, code: String, now: Date = Date()) -> Bool {
+        guard let value = Int(code.trimmingCharacters(in: .whitespaces)), code.count == 6 else { return false }
+        let totp = TOTP(secret: secret)
+        // One step either side, for clock drift (RFC 6238 §5.2).
+        return [-30.0, 0, 30].contains { totp.compute(date: now.addingTimeInterval($0)) == value }
+    }
+
+    private func saveQuietly(_ user: UserRecord) async {
+        self.state.withLock { $0.users[Self.userKey(user.name)] = user }
+        do { try await self.store.saveUser(user) } catch { self.logger.error("user not saved", metadata: ["error": "\(error)"]) }
+    }
+
+    private func recordLogin(tenant: TenantID, name: String, outcome: String, detail: String, remote: String?, channel: String) async {
+        do {
+            try await self.audit.record(
+                tenant: tenant, actor: name, action: "user.login", target: channel, outcome: outcome,
+                detail: detail + (remote.map { " from \($0)" } ?? ""))
+        } catch {
+            self.logger.error("audit entry not written", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// A bcrypt hash to verify against for unknown users, so that timing does not tell which names exist.
+    static let decoyHash = Bcrypt.hash("decoy password for unknown users", cost: 11)
+}

@@ -1,0 +1,145 @@
+/// A one-time enrollment token as stored: only a hash of its secret is kept.
+public struct EnrollmentTokenRecord: Codable, Sendable, Equatable {
+    /// The public part of the token, its key in the store.
+    public var id: String
+    public var tenant: TenantID
+    /// The twin the enrolled certificate will speak for.
+    public var twin: String
+    /// Hex SHA-256 of the secret part.
+    public var secretHash: String
+    /// ns since the epoch.
+    public var createdAt: Int64
+    public var expiresAt: Int64
+    /// Set once the token was used; a used token never works again.
+    public var usedAt: Int64?
+    /// Who created it (for the audit trail).
+    public var createdBy: String
+
+    public init(
+        id: String, tenant: TenantID, twin: String, secretHash: String, createdAt: Int64, expiresAt: Int64, usedAt: Int64? = nil,
+        createdBy: String
+    ) {
+        self.id = id
+        self.tenant = tenant
+        self.twin = twin
+        self.secretHash = secretHash
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.usedAt = usedAt
+        self.createdBy = createdBy
+    }
+}
+
+/// A device certificate the CA issued, and whether it was revoked.
+public struct DeviceCertificateRecord: Codable, Sendable, Equatable {
+    /// The serial number, lowercase hex without separators.
+    public var serial: String
+    public var tenant: TenantID
+    public var twin: String
+    /// ns since the epoch.
+    public var notBefore: Int64
+    public var notAfter: Int64
+    public var revokedAt: Int64?
+    public var revocationReason: String?
+
+    public init(
+        serial: String, tenant: TenantID, twin: String, notBefore: Int64, notAfter: Int64, revokedAt: Int64? = nil,
+        revocationReason: String? = nil
+    ) {
+        self.serial = serial
+        self.tenant = tenant
+        self.twin = twin
+        self.notBefore = notBefore
+        self.notAfter = notAfter
+        self.revokedAt = revokedAt
+        self.revocationReason = revocationReason
+    }
+}
+
+/// A user account. The password is kept only as a bcrypt hash.
+public struct UserRecord: Codable, Sendable, Equatable {
+    public var name: String
+    public var tenant: TenantID
+    public var role: Role
+    public var passwordHash: String
+    /// Base32 TOTP secret once MFA is enrolled.
+    public var totpSecret: String?
+    /// Consecutive failed logins; reset by a success.
+    public var failedLogins: Int
+    /// ns since the epoch until which logins are refused.
+    public var lockedUntil: Int64?
+    public var createdAt: Int64
+
+    public init(
+        name: String, tenant: TenantID, role: Role, passwordHash: String, totpSecret: String? = nil, failedLogins: Int = 0,
+        lockedUntil: Int64? = nil, createdAt: Int64
+    ) {
+        self.name = name
+        self.tenant = tenant
+        self.role = role
+        self.passwordHash = passwordHash
+        self.totpSecret = totpSecret
+        self.failedLogins = failedLogins
+        self.lockedUntil = lockedUntil
+        self.createdAt = createdAt
+    }
+}
+
+/// One entry of the hash-chained audit log.
+public struct AuditEntry: Codable, Sendable, Equatable {
+    /// 1, 2, 3, … without gaps.
+    public var sequence: Int64
+    /// ns since the epoch.
+    public var time: Int64
+    public var tenant: TenantID
+    /// Who acted: a user, a twin, `cli`, `system`.
+    public var actor: String
+    /// What was attempted, such as `device.enroll` or `mqtt.publish`.
+    public var action: String
+    /// What it was done to.
+    public var target: String
+    /// `allow`, `deny` or `success`, `failure`.
+    public var outcome: String
+    public var detail: String
+    /// Hex SHA-256 of the previous entry (64 zeros for the first).
+    public var previousHash: String
+    /// Hex SHA-256 of this entry's content and `previousHash`.
+    public var hash: String
+
+    public init(
+        sequence: Int64, time: Int64, tenant: TenantID, actor: String, action: String, target: String, outcome: String,
+        detail: String, previousHash: String, hash: String
+    ) {
+        self.sequence = sequence
+        self.time = time
+        self.tenant = tenant
+        self.actor = actor
+        self.action = action
+        self.target = target
+        self.outcome = outcome
+        self.detail = detail
+        self.previousHash = previousHash
+        self.hash = hash
+    }
+}
+
+/// Where identities, credentials and the audit log are kept; SQLite implements it.
+public protocol IdentityStore: Sendable {
+    func saveEnrollmentToken(_ token: EnrollmentTokenRecord) async throws
+    func enrollmentToken(id: String) async throws -> EnrollmentTokenRecord?
+    /// Marks a token used, atomically: `false` when it had been used already.
+    func consumeEnrollmentToken(id: String, at time: Int64) async throws -> Bool
+
+    func saveCertificate(_ certificate: DeviceCertificateRecord) async throws
+    func loadCertificates() async throws -> [DeviceCertificateRecord]
+
+    func saveUser(_ user: UserRecord) async throws
+    func loadUsers() async throws -> [UserRecord]
+
+    /// Appends an entry; fails if its sequence number is taken.
+    func appendAudit(_ entry: AuditEntry) async throws
+    /// Entries with a sequence above `after`, in sequence order.
+    func auditEntries(after: Int64, limit: Int) async throws -> [AuditEntry]
+    /// The last entry, if any.
+    func lastAuditEntry() async throws -> AuditEntry?
+}
