@@ -26,12 +26,14 @@ public enum SecretFile {
 
     /// Throws when `path` is readable or writable by group or others.
     public static func checkPrivate(_ path: String) throws {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            throw CertificateAuthorityError.unreadable(path: path, reason: String(cString: strerror(errno)))
+        let mode: Int
+        do {
+            mode = (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? 0
+        } catch {
+            throw CertificateAuthorityError.unreadable(path: path, reason: "\(error.localizedDescription)")
         }
-        if info.st_mode & 0o077 != 0 {
-            throw CertificateAuthorityError.insecureKeyFile(path: path, mode: String(info.st_mode & 0o777, radix: 8))
+        if mode & 0o077 != 0 {
+            throw CertificateAuthorityError.insecureKeyFile(path: path, mode: String(mode & 0o777, radix: 8))
         }
     }
 }

@@ -35,3 +35,24 @@ public struct TenantID: Hashable, Sendable, Codable, CustomStringConvertible {
         }
     }
 }
+
+extension TenantID {
+    /// Encoded as its plain string (`"default"`); records written before as `{"rawValue": …}` still decode.
+    public init(from decoder: any Decoder) throws {
+        if let single = try? decoder.singleValueContainer(), let text = try? single.decode(String.self) {
+            self.init(unchecked: text)
+            return
+        }
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(unchecked: try container.decode(String.self, forKey: .rawValue))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(self.rawValue)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case rawValue
+    }
+}

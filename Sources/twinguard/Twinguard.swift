@@ -10,7 +10,10 @@ struct Twinguard: AsyncParsableCommand {
         commandName: "twinguard",
         abstract: "TwinGuard: a secure, zero-trust digital-twin and industrial-IoT platform.",
         version: TwinGuardServer.version,
-        subcommands: [Serve.self, Demo.self, BackupCommand.self, RestoreCommand.self])
+        subcommands: [
+            Serve.self, Demo.self, BackupCommand.self, RestoreCommand.self, TokenCommand.self, DeviceCommand.self, UserCommand.self,
+            AuditCommand.self,
+        ])
 }
 
 /// Prints one clear line for an error that stops the program, then exits with status 1.

@@ -1,0 +1,130 @@
+import Foundation
+import Identity
+import Logging
+import NIOHTTP1
+import Storage
+import TwinGuardCore
+
+/// How the command line administers a data dir: through the admin API of the server running on it
+/// (found in `DATA/run/admin.json`), or directly on the data dir when no server runs (holding its lock).
+public enum AdminAccess {
+    case running(AdminFile.Document)
+    case offline(OfflineData)
+
+    /// The data dir of a stopped server, opened for the command line.
+    public final class OfflineData {
+        let lock: DataDirectoryLock
+        let store: SQLiteStore
+        let identity: IdentityService
+
+        init(lock: DataDirectoryLock, store: SQLiteStore, identity: IdentityService) {
+            self.lock = lock
+            self.store = store
+            self.identity = identity
+        }
+    }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Finds the running server of `dataDir`, or opens the data dir.
+    public static func open(dataDir: String) async throws -> AdminAccess {
+        if let document = AdminFile.running(dataDir: dataDir) { return .running(document) }
+        try DataDirectory.prepare(dataDir)
+        let lock = try DataDirectoryLock.acquire(dataDir)
+        let store = try SQLiteStore(path: dataDir + "/twinguard.sqlite")
+        var logger = Logger(label: "twinguard.cli")
+        logger.logLevel = .warning
+        let identity = try await IdentityService(pkiDirectory: dataDir + "/pki", store: store, logger: logger)
+        return .offline(OfflineData(lock: lock, store: store, identity: identity))
+    }
+
+    /// Sends a JSON request to the running server's admin API; throws with the server's explanation
+    /// unless the status is 2xx.
+    static func call(_ document: AdminFile.Document, _ method: HTTPMethod, _ path: String, _ body: [String: Any]?) async throws -> [String: Any] {
+        let bytes = try body.map { Array(try JSONSerialization.data(withJSONObject: $0)) } ?? []
+        let response = try await HTTPRequester.send(
+            method, url: document.url + path,
+            headers: [("Authorization", "Bearer \(document.token)"), ("Content-Type", "application/json")], body: bytes,
+            security: document.url.hasPrefix("https://") ? .tlsUnverified : .plain)
+        guard (200..<300).contains(response.status) else {
+            throw Failure(description: "the server refused (HTTP \(response.status)): \(DeviceEnrollment.detail(response))")
+        }
+        return (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]) ?? [:]
+    }
+
+    /// Creates an enrollment token for `twin` (creating the twin when it does not exist).
+    /// - Returns: the token and when it expires (RFC 3339).
+    public func createEnrollmentToken(twin: String, model: String?, ttl: String, tenant: TenantID) async throws -> (token: String, expires: String) {
+        switch self {
+        case .running(let document):
+            var body: [String: Any] = ["twin": twin, "ttl": ttl]
+            if let model { body["model"] = model }
+            let answer = try await Self.call(document, .POST, "/api/v1/enrollment-tokens", body)
+            return (answer["token"] as? String ?? "", answer["expires_at"] as? String ?? "")
+        case .offline(let data):
+            guard Twin.isValidID(twin) else { throw Failure(description: "'\(twin)' is not a valid twin id") }
+            guard let nanoseconds = DownsampleTier.duration(ttl), nanoseconds > 0 else {
+                throw Failure(description: "'--ttl' must be a duration such as 15m, 1h or 7d")
+            }
+            let twins = try await data.store.loadTwins()
+            if !twins.contains(where: { $0.id == twin && $0.tenant == tenant }) {
+                if let model, !(try await data.store.loadModels()).contains(where: { $0.0 == tenant && $0.1.id == model }) {
+                    throw Failure(description: "no model '\(model)' in tenant '\(tenant)'")
+                }
+                try await data.store.saveTwins([Twin(tenant: tenant, id: twin, model: model, now: WallClock.nowNanoseconds())])
+            }
+            let token = try await data.identity.createEnrollmentToken(tenant: tenant, twin: twin, ttl: TimeInterval(nanoseconds) / 1e9, actor: "cli")
+            return (token.description, RFC3339.format(WallClock.nowNanoseconds() + nanoseconds))
+        }
+    }
+
+    /// Revokes every certificate of `twin`. Returns a sentence saying what happened.
+    public func revoke(twin: String, reason: String, tenant: TenantID) async throws -> String {
+        switch self {
+        case .running(let document):
+            let answer = try await Self.call(document, .POST, "/api/v1/devices/\(twin)/revoke", ["reason": reason])
+            let serials = answer["revokedCertificates"] as? [String] ?? []
+            let closed = answer["closedConnections"] as? Int ?? 0
+            return "revoked \(serials.count) certificate(s) of '\(twin)'; closed \(closed) live connection(s)"
+        case .offline(let data):
+            let result = try await data.identity.revoke(tenant: tenant, twin: twin, reason: reason, actor: "cli")
+            return "revoked \(result.revokedCertificates.count) certificate(s) of '\(twin)' (no server running)"
+        }
+    }
+
+    /// Adds a user.
+    public func addUser(name: String, role: Role, password: String, tenant: TenantID) async throws {
+        switch self {
+        case .running(let document):
+            _ = try await Self.call(document, .POST, "/api/v1/users", ["name": name, "role": role.rawValue, "password": password])
+        case .offline(let data):
+            _ = try await data.identity.addUser(name: name, tenant: tenant, role: role, password: password, actor: "cli")
+        }
+    }
+
+    /// The audit log's verification, and its entries for export (offline: read directly; running: via API).
+    public func verifyAudit() async throws -> (intact: Bool, finding: String) {
+        switch self {
+        case .running(let document):
+            let answer = try await Self.call(document, .GET, "/api/v1/audit/verify", nil)
+            return (answer["intact"] as? String == "true", answer["finding"] as? String ?? "")
+        case .offline(let data):
+            let finding = try await data.identity.verifyAudit()
+            return (finding.isIntact, finding.description)
+        }
+    }
+
+    /// Every audit entry after `after`, a page at a time.
+    public func auditEntries(after: Int64) async throws -> [AuditEntry] {
+        switch self {
+        case .running(let document):
+            let answer = try await Self.call(document, .GET, "/api/v1/audit?after=\(after)&limit=1000", nil)
+            let data = try JSONSerialization.data(withJSONObject: answer["entries"] ?? [])
+            return try JSONDecoder().decode([AuditEntry].self, from: data)
+        case .offline(let data):
+            return try await data.identity.auditEntries(after: after, limit: 1000)
+        }
+    }
+}
