@@ -30,6 +30,8 @@ struct IdentityRoutes {
     }
 
     struct TokenRequest: Decodable {
+        /// Another tenant than the caller's: only for the local administrator (the command line).
+        var tenant: String?
         var twin: String
         var model: String?
         /// A duration such as `1h` (default) or `15m`.
@@ -58,6 +60,7 @@ struct IdentityRoutes {
     }
 
     struct UserRequest: Decodable {
+        var tenant: String?
         var name: String
         var role: Role
         var password: String
@@ -103,11 +106,12 @@ struct IdentityRoutes {
         router.post("api/v1/enrollment-tokens") { request, context in
             let principal = try context.requirePrincipal()
             let body = try HTTPJSON.decode(TokenRequest.self, from: try await HTTPJSON.body(request, limit: 16 * 1024), what: "enrollment token")
+            let tenant = try Self.tenant(body.tenant, for: principal)
             let ttl = try Self.seconds(body.ttl ?? "1h")
-            if (try? self.dependencies.registry.twin(body.twin, tenant: principal.tenant)) == nil {
-                _ = try await self.dependencies.registry.createTwin(TwinDraft(id: body.twin, model: body.model), tenant: principal.tenant)
+            if (try? self.dependencies.registry.twin(body.twin, tenant: tenant)) == nil {
+                _ = try await self.dependencies.registry.createTwin(TwinDraft(id: body.twin, model: body.model), tenant: tenant)
             }
-            let token = try await identity.createEnrollmentToken(tenant: principal.tenant, twin: body.twin, ttl: ttl, actor: principal.subject)
+            let token = try await identity.createEnrollmentToken(tenant: tenant, twin: body.twin, ttl: ttl, actor: principal.subject)
             return try HTTPJSON.encode(
                 .created,
                 TokenResponse(
@@ -124,7 +128,7 @@ struct IdentityRoutes {
             let twin = try context.parameters.require("twin")
             let body = try HTTPJSON.decode(ReasonRequest.self, from: try await HTTPJSON.body(request, limit: 16 * 1024), what: "revocation")
             let result = try await identity.revoke(
-                tenant: principal.tenant, twin: twin, reason: body.reason ?? "revoked by \(principal.subject)", actor: principal.subject)
+                tenant: try Self.tenant(FormEncoding.decode(request.uri.query ?? "")["tenant"], for: principal), twin: twin, reason: body.reason ?? "revoked by \(principal.subject)", actor: principal.subject)
             return try HTTPJSON.encode(.ok, result)
         }
         router.put("api/v1/devices/:twin/tier") { request, context in
@@ -142,7 +146,8 @@ struct IdentityRoutes {
             let body = try HTTPJSON.decode(UserRequest.self, from: try await HTTPJSON.body(request, limit: 16 * 1024), what: "user")
             do {
                 let user = try await identity.addUser(
-                    name: body.name, tenant: principal.tenant, role: body.role, password: body.password, actor: principal.subject)
+                    name: body.name, tenant: try Self.tenant(body.tenant, for: principal), role: body.role, password: body.password,
+                    actor: principal.subject)
                 return try HTTPJSON.encode(.created, ["name": user.name, "role": user.role.rawValue, "tenant": user.tenant.rawValue])
             } catch let error as UserError {
                 let status: HTTPResponse.Status = if case .exists = error { .conflict } else { .unprocessableContent }
@@ -185,6 +190,18 @@ struct IdentityRoutes {
         case .malformedToken, .badRequest: ProblemDetails(status: .badRequest, code: "bad_enrollment", detail: error.description)
         case .unknownToken, .tokenUsed, .tokenExpired, .wrongCA: ProblemDetails(status: .forbidden, code: "enrollment_refused", detail: error.description)
         }
+    }
+
+    /// The tenant a request acts in: the caller's own, or any for the local administrator.
+    static func tenant(_ requested: String?, for principal: Principal) throws -> TenantID {
+        guard let requested, requested != principal.tenant.rawValue else { return principal.tenant }
+        guard principal.subject == "local-admin" && principal.role == .admin else {
+            throw ProblemDetails(status: .forbidden, code: "forbidden", detail: "You may only act in your own tenant '\(principal.tenant)'.")
+        }
+        guard let tenant = TenantID(requested) else {
+            throw ProblemDetails(status: .unprocessableContent, code: "invalid", detail: "'\(requested.prefix(80))' is not a valid tenant id.")
+        }
+        return tenant
     }
 
     static func seconds(_ text: String) throws -> TimeInterval {

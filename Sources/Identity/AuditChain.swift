@@ -8,10 +8,11 @@ public enum AuditChain {
     public static let genesis = String(repeating: "0", count: 64)
 
     /// Hex SHA-256 over the entry's fields (as a JSON array, so no separator can be forged) and the
-    /// previous entry's hash.
+    /// previous entry's hash. The sequence number is left out: the chain itself fixes the order, so that a
+    /// renumbered entry shows as out of order rather than as altered.
     public static func hash(of entry: AuditEntry) -> String {
         let fields: [String] = [
-            String(entry.sequence), String(entry.time), entry.tenant.rawValue, entry.actor, entry.action, entry.target, entry.outcome,
+            String(entry.time), entry.tenant.rawValue, entry.actor, entry.action, entry.target, entry.outcome,
             entry.detail, entry.previousHash,
         ]
         let canonical = (try? JSONEncoder().encode(fields)) ?? Data()

@@ -21,7 +21,7 @@ class Client:
     """A connected paho client that records what it receives."""
 
     def __init__(self, port, client_id="", version=V5, clean=True, transport="tcp", will=None,
-                 connect_properties=None, keepalive=60, username=None, password=None, host="127.0.0.1"):
+                 connect_properties=None, keepalive=60, username=None, password=None, host="127.0.0.1", tls=None):
         self.version = version
         self.messages = queue.Queue()
         self.connected = threading.Event()
@@ -29,6 +29,7 @@ class Client:
         self.connack = None
         self.disconnect_reason = None
         self.subacks = queue.Queue()
+        self.pubacks = queue.Queue()
         kwargs = {"client_id": client_id, "protocol": version, "transport": transport}
         if version != V5:
             kwargs["clean_session"] = clean
@@ -37,12 +38,16 @@ class Client:
             self.client.ws_set_options(path="/")
         if username is not None:
             self.client.username_pw_set(username, password)
+        if tls is not None:
+            # (ca.crt, device.crt, device.key) from `twinguard device enroll`
+            self.client.tls_set(ca_certs=tls[0], certfile=tls[1], keyfile=tls[2])
         if will:
             self.client.will_set(*will)
         self.client.on_connect = self._on_connect
         self.client.on_message = lambda c, u, m: self.messages.put(m)
         self.client.on_disconnect = self._on_disconnect
         self.client.on_subscribe = lambda c, u, mid, codes, props: self.subacks.put(codes)
+        self.client.on_publish = lambda c, u, mid, code, props: self.pubacks.put((mid, code))
         connect_kwargs = {"keepalive": keepalive}
         if version == V5:
             connect_kwargs["clean_start"] = clean

@@ -59,7 +59,7 @@ public enum AdminAccess {
     public func createEnrollmentToken(twin: String, model: String?, ttl: String, tenant: TenantID) async throws -> (token: String, expires: String) {
         switch self {
         case .running(let document):
-            var body: [String: Any] = ["twin": twin, "ttl": ttl]
+            var body: [String: Any] = ["twin": twin, "ttl": ttl, "tenant": tenant.rawValue]
             if let model { body["model"] = model }
             let answer = try await Self.call(document, .POST, "/api/v1/enrollment-tokens", body)
             return (answer["token"] as? String ?? "", answer["expires_at"] as? String ?? "")
@@ -84,7 +84,7 @@ public enum AdminAccess {
     public func revoke(twin: String, reason: String, tenant: TenantID) async throws -> String {
         switch self {
         case .running(let document):
-            let answer = try await Self.call(document, .POST, "/api/v1/devices/\(twin)/revoke", ["reason": reason])
+            let answer = try await Self.call(document, .POST, "/api/v1/devices/\(twin)/revoke?tenant=\(tenant.rawValue)", ["reason": reason])
             let serials = answer["revokedCertificates"] as? [String] ?? []
             let closed = answer["closedConnections"] as? Int ?? 0
             return "revoked \(serials.count) certificate(s) of '\(twin)'; closed \(closed) live connection(s)"
@@ -98,7 +98,8 @@ public enum AdminAccess {
     public func addUser(name: String, role: Role, password: String, tenant: TenantID) async throws {
         switch self {
         case .running(let document):
-            _ = try await Self.call(document, .POST, "/api/v1/users", ["name": name, "role": role.rawValue, "password": password])
+            _ = try await Self.call(
+                document, .POST, "/api/v1/users", ["name": name, "role": role.rawValue, "password": password, "tenant": tenant.rawValue])
         case .offline(let data):
             _ = try await data.identity.addUser(name: name, tenant: tenant, role: role, password: password, actor: "cli")
         }
