@@ -9,41 +9,40 @@ import TwinGuardCore
 
 /// Establishes who is calling and whether their role may call the route.
 ///
-/// Credentials, in order: the local admin bearer token of `DATA/run/admin.json`; HTTP Basic (or InfluxDB's
-/// `u`/`p` query parameters) checked by the server's ``Authorizer``; a verified TLS client certificate
-/// (devices, on HTTPS); anonymous only in development mode (`--allow-anonymous`). Then the route's
-/// permission (``RoutePermissions``) is checked against the role. Influx-compatible routes answer a
-/// refusal in Influx's shape, the rest with problem details.
+/// Credentials, in order: a bearer token (the local admin token of `DATA/run/admin.json`, an API token or a
+/// session token); the `tg_session` cookie of a browser session (state-changing requests must echo its
+/// CSRF token in `X-CSRF-Token`); HTTP Basic (or InfluxDB's `u`/`p` query parameters) for users (with the
+/// TOTP code in `X-TwinGuard-OTP` where MFA is enrolled) and development credentials; a verified TLS client
+/// certificate (devices, on HTTPS); anonymous only in development mode (`--allow-anonymous`). Then the
+/// route's permission (``RoutePermissions``) is checked against the role. Influx-compatible routes answer
+/// a refusal in Influx's shape, the rest with problem details.
 struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
     let authorizer: any Authorizer
+    let identity: IdentityService
     let localAdminToken: String?
     let peerCertificate: @Sendable (any Channel) async -> ClientCertificate?
-    /// Paths that need no credentials (health probes, the OpenAPI document, /ping, PKI, enrollment).
+    /// Paths that need no credentials (health probes, the OpenAPI document, /ping, PKI, enrollment, login).
     let publicPaths: Set<String>
-    /// Records denials in the audit log.
-    let audit: AuditLog?
 
-    init(
-        authorizer: any Authorizer, localAdminToken: String? = nil,
-        peerCertificate: @escaping @Sendable (any Channel) async -> ClientCertificate? = { _ in nil }, publicPaths: Set<String>,
-        audit: AuditLog? = nil
-    ) {
-        self.authorizer = authorizer
-        self.localAdminToken = localAdminToken
-        self.peerCertificate = peerCertificate
-        self.publicPaths = publicPaths
-        self.audit = audit
+    /// Who is calling, and whether they must still set up their second factor.
+    struct Caller {
+        var principal: Principal
+        var mfaPending = false
+    }
+
+    enum Outcome {
+        case caller(Caller)
+        case refused(AuthenticationFailure)
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
         if self.publicPaths.contains(path) { return try await next(request, context) }
-        let result = await self.authenticate(request, context: context)
-        switch result {
-        case .accepted(let principal):
-            if let refusal = try await self.checkPermission(principal, request: request, context: context) { return refusal }
+        switch await self.authenticate(request, context: context) {
+        case .caller(let caller):
+            if let refusal = try await self.checkPermission(caller, request: request, context: context) { return refusal }
             var context = context
-            context.principal = principal
+            context.principal = caller.principal
             return try await next(request, context)
         case .refused(let failure):
             let reason: String
@@ -63,17 +62,21 @@ struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
         }
     }
 
-    private func authenticate(_ request: Request, context: Context) async -> AuthenticationResult {
+    private func authenticate(_ request: Request, context: Context) async -> Outcome {
         let path = request.uri.path
+        let remote = context.channel.remoteAddress.map { "\($0)" }
+        if let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") {
+            let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
+            if let expected = self.localAdminToken, Self.constantTimeEqual(Array(token.utf8), Array(expected.utf8)) {
+                return .caller(Caller(principal: Principal(tenant: .default, role: .admin, subject: "local-admin")))
+            }
+            return self.tokenCaller(token, csrf: nil, cookie: false, request: request)
+        }
+        if let session = Self.cookie("tg_session", in: request) {
+            return self.tokenCaller(session, csrf: request.headers[HTTPField.Name("X-CSRF-Token")!], cookie: true, request: request)
+        }
         var username: String?
         var password: [UInt8]?
-        if let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") {
-            let token = Array(header.dropFirst(7).trimmingCharacters(in: .whitespaces).utf8)
-            if let expected = self.localAdminToken, Self.constantTimeEqual(token, Array(expected.utf8)) {
-                return .accepted(Principal(tenant: .default, role: .admin, subject: "local-admin"))
-            }
-            return .refused(.notAuthorized(reason: "unknown or expired bearer token"))
-        }
         if let header = request.headers[.authorization], header.lowercased().hasPrefix("basic "),
             let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
             let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":")
@@ -84,20 +87,74 @@ struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
             username = user
             password = FormEncoding.decode(request.uri.query ?? "")["p"].map { Array($0.utf8) }
         }
+        if let username, self.identity.hasUser(username) {
+            let otp = request.headers[HTTPField.Name("X-TwinGuard-OTP")!]
+            let result = await self.identity.login(
+                name: username, password: String(decoding: password ?? [], as: UTF8.self), totp: otp, remote: remote, channel: "http",
+                auditSuccess: false)
+            switch result {
+            case .success(let user):
+                return .caller(
+                    Caller(
+                        principal: Principal(tenant: user.tenant, role: user.role, subject: user.name),
+                        mfaPending: user.role.requiresMFA && user.totpSecret == nil))
+            case .failure(let failure):
+                return .refused(.notAuthorized(reason: failure.description))
+            }
+        }
         let certificate = username == nil ? await self.peerCertificate(context.channel) : nil
         let credentials = ConnectCredentials(
-            clientID: "http", username: username, password: password, remoteAddress: context.channel.remoteAddress.map { "\($0)" },
-            certificate: certificate)
-        if let immediate = self.authorizer.authenticateImmediately(credentials) { return immediate }
-        return await self.authorizer.authenticate(credentials)
+            clientID: "http", username: username, password: password, remoteAddress: remote, certificate: certificate)
+        let result: AuthenticationResult
+        if let immediate = self.authorizer.authenticateImmediately(credentials) {
+            result = immediate
+        } else {
+            result = await self.authorizer.authenticate(credentials)
+        }
+        switch result {
+        case .accepted(let principal): return .caller(Caller(principal: principal))
+        case .refused(let failure): return .refused(failure)
+        }
     }
 
-    /// `nil` when the principal may call the route, else the 403 answer.
-    private func checkPermission(_ principal: Principal, request: Request, context: Context) async throws -> Response? {
+    /// A caller from an access token; cookie-borne sessions must echo their CSRF token on state changes.
+    private func tokenCaller(_ token: String, csrf: String?, cookie: Bool, request: Request) -> Outcome {
+        switch self.identity.authenticateToken(token) {
+        case .failure(let failure):
+            return .refused(.notAuthorized(reason: failure.description))
+        case .success(let record):
+            if cookie && !(request.method == .get || request.method == .head) {
+                guard let csrf, self.identity.csrfMatches(csrf, session: record) else {
+                    return .refused(.notAuthorized(reason: "missing or wrong X-CSRF-Token for this session"))
+                }
+            }
+            return .caller(
+                Caller(principal: Principal(tenant: record.tenant, role: record.role, subject: record.user), mfaPending: record.mfaPending))
+        }
+    }
+
+    static func cookie(_ name: String, in request: Request) -> String? {
+        for header in request.headers[values: .cookie] {
+            for pair in header.split(separator: ";") {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == name {
+                    return parts[1].trimmingCharacters(in: .whitespaces)
+                }
+            }
+        }
+        return nil
+    }
+
+    /// `nil` when the caller may call the route, else the 403 answer.
+    private func checkPermission(_ caller: Caller, request: Request, context: Context) async throws -> Response? {
+        let principal = caller.principal
         let path = request.uri.path
         let allowed: Bool
         let needed: String
-        if principal.role == .device {
+        if caller.mfaPending {
+            allowed = path.hasPrefix("/api/v1/me") || path == "/api/v1/logout"
+            needed = "role '\(principal.role.rawValue)' needs a second factor: enrol TOTP at /api/v1/me/totp first"
+        } else if principal.role == .device {
             allowed = RoutePermissions.deviceMay(request.method, path, twin: principal.subject)
             needed = "a device may only renew its certificate and write its own telemetry"
         } else {
@@ -108,7 +165,7 @@ struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
         guard !allowed else { return nil }
         let detail = "\(request.method.rawValue) \(path) is not allowed: \(needed)"
         context.logger.notice("http request denied", metadata: ["auth.decision": "deny", "auth.principal": "\(principal)", "auth.reason": "\(detail)"])
-        _ = try? await self.audit?.record(
+        _ = try? await self.identity.audit.record(
             tenant: principal.tenant, actor: principal.subject, action: "http.request", target: "\(request.method.rawValue) \(path)",
             outcome: "deny", detail: needed)
         if InfluxRoutes.paths.contains(path) {

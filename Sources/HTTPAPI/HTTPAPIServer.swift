@@ -110,11 +110,12 @@ public enum HTTPAPIServer {
         router.add(middleware: ProblemDetailsMiddleware())
         router.add(
             middleware: AuthenticationMiddleware(
-                authorizer: dependencies.authorizer, localAdminToken: dependencies.localAdminToken,
+                authorizer: dependencies.authorizer, identity: dependencies.identity, localAdminToken: dependencies.localAdminToken,
                 peerCertificate: dependencies.peerCertificate,
                 publicPaths: [
                     "/healthz", "/readyz", "/ping", "/openapi.json", "/metrics", "/pki/crl", "/pki/ca.crt", "/api/v1/enroll",
-                ], audit: dependencies.identity.audit))
+                    "/api/v1/setup", "/api/v1/login",
+                ]))
         router.get("healthz") { _, _ -> Response in
             Self.json(.ok, ["status": "ok"])
         }
@@ -142,6 +143,7 @@ public enum HTTPAPIServer {
         StreamRoutes(dependencies: dependencies).register(on: router)
         TenantRoutes(dependencies: dependencies).register(on: router)
         IdentityRoutes(dependencies: dependencies).register(on: router)
+        UserRoutes(dependencies: dependencies).register(on: router)
         return router
     }
 

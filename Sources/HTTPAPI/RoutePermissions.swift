@@ -17,6 +17,7 @@ enum RoutePermissions {
         switch parts[2] {
         case "tenant": return isRead ? .read : .administer
         case "users": return .administer
+        case "me", "logout", "tokens": return .read
         case "audit": return .readAudit
         case "devices", "enrollment-tokens", "policies": return .manageDevices
         case "models": return isRead ? .read : .manageModels

@@ -32,8 +32,8 @@ enum WebSocketStreams {
         let router = Router(context: StreamSocketContext.self)
         router.add(
             middleware: AuthenticationMiddleware(
-                authorizer: dependencies.authorizer, localAdminToken: dependencies.localAdminToken,
-                peerCertificate: dependencies.peerCertificate, publicPaths: [], audit: dependencies.identity.audit))
+                authorizer: dependencies.authorizer, identity: dependencies.identity, localAdminToken: dependencies.localAdminToken,
+                peerCertificate: dependencies.peerCertificate, publicPaths: []))
         router.ws("api/v1/twins/:id/ws") { request, context in
             guard let principal = context.principal, let id = context.parameters.get("id"),
                 (try? dependencies.registry.twin(id, tenant: principal.tenant)) != nil

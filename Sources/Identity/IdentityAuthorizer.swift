@@ -26,9 +26,25 @@ public struct IdentityAuthorizer: Authorizer {
         if let certificate = credentials.certificate { return self.certificateDecision(certificate) }
         if let name = credentials.username, self.identity.hasUser(name) {
             let password = credentials.password.map { String(decoding: $0, as: UTF8.self) } ?? ""
+            if password.hasPrefix("tg_") {
+                // An API token as the password: how users whose role needs MFA connect over MQTT.
+                guard case .success(let token) = self.identity.authenticateToken(password), token.user.lowercased() == name.lowercased(),
+                    !token.mfaPending
+                else { return .refused(.badCredentials) }
+                return .accepted(Principal(tenant: token.tenant, role: token.role, subject: token.user))
+            }
             switch await self.identity.login(name: name, password: password, totp: nil, remote: credentials.remoteAddress, channel: "mqtt") {
-            case .success(let user): return .accepted(Principal(tenant: user.tenant, role: user.role, subject: user.name))
-            case .failure(let failure): return .refused(failure == .locked ? .notAuthorized(reason: failure.description) : .badCredentials)
+            case .success(let user):
+                if user.role.requiresMFA {
+                    return .refused(.notAuthorized(reason: "role '\(user.role.rawValue)' needs a second factor: use an API token as the MQTT password"))
+                }
+                return .accepted(Principal(tenant: user.tenant, role: user.role, subject: user.name))
+            case .failure(let failure):
+                if case .locked = failure { return .refused(.notAuthorized(reason: failure.description)) }
+                if failure == .mfaRequired {
+                    return .refused(.notAuthorized(reason: "a second factor is enrolled: use an API token as the MQTT password"))
+                }
+                return .refused(.badCredentials)
             }
         }
         if let fallback { return await fallback.authenticate(credentials) }

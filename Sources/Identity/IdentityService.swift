@@ -37,6 +37,9 @@ public final class IdentityService: Sendable {
         /// Hash of (bcrypt hash, password) → ns until which it counts as verified.
         var verifiedPasswords: [String: Int64] = [:]
         var crl: [UInt8] = []
+        var accessTokens: [String: AccessTokenRecord] = [:]
+        /// Hex SHA-256 of the one-time first-admin setup token and when it expires, while no user exists.
+        var setup: (hash: String, expiresAt: Int64)?
     }
 
     /// Loads the CA (creating it on first start) and the stored identities.
@@ -57,6 +60,8 @@ public final class IdentityService: Sendable {
             if certificate.revokedAt != nil { state.revokedSerials.insert(certificate.serial) }
         }
         for user in try await store.loadUsers() { state.users[Self.userKey(user.name)] = user }
+        let now = WallClock.nowNanoseconds()
+        for token in try await store.loadAccessTokens() where token.expiresAt > now { state.accessTokens[token.id] = token }
         state.crl = try RevocationList.encode(
             revoked: state.certificates.values.filter { $0.revokedAt != nil }.sorted { $0.serial < $1.serial },
             authority: authority, number: state.revokedSerials.count + 1)

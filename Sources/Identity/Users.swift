@@ -93,7 +93,11 @@ extension IdentityService {
 
     /// Checks a login. Failures count towards a lockout; every outcome is audited.
     /// - Parameter totp: the one-time code, required for users with MFA enrolled.
-    public func login(name: String, password: String, totp: String?, remote: String?, channel: String) async -> Result<UserRecord, LoginFailure> {
+    /// - Parameter auditSuccess: whether a success goes to the audit log (not for HTTP Basic, which logs in on
+    ///   every request; its failures always do).
+    public func login(
+        name: String, password: String, totp: String?, remote: String?, channel: String, auditSuccess: Bool = true
+    ) async -> Result<UserRecord, LoginFailure> {
         guard var user = self.state.withLock({ $0.users[Self.userKey(name)] }) else {
             _ = Bcrypt.verify(password, hash: Self.decoyHash)
             await self.recordLogin(tenant: .default, name: name, outcome: "failure", detail: "unknown user", remote: remote, channel: channel)
@@ -128,9 +132,11 @@ extension IdentityService {
             user.lockedUntil = nil
             await self.saveQuietly(user)
         }
-        await self.recordLogin(
-            tenant: user.tenant, name: name, outcome: "success", detail: user.totpSecret == nil ? "password" : "password + TOTP",
-            remote: remote, channel: channel)
+        if auditSuccess {
+            await self.recordLogin(
+                tenant: user.tenant, name: name, outcome: "success", detail: user.totpSecret == nil ? "password" : "password + TOTP",
+                remote: remote, channel: channel)
+        }
         return .success(user)
     }
 

@@ -68,6 +68,10 @@ enum Migrations {
                 table.column("record", .blob).notNull()
                 table.primaryKey(["tenant", "name"])
             }
+            try db.create(table: "access_tokens") { table in
+                table.column("id", .text).primaryKey()
+                table.column("record", .blob).notNull()
+            }
             // Append-only by convention and verified by its hash chain (`twinguard audit verify`).
             try db.create(table: "audit_log") { table in
                 table.column("sequence", .integer).primaryKey()

@@ -67,6 +67,27 @@ extension SQLiteStore: IdentityStore {
         }
     }
 
+    public func saveAccessToken(_ token: AccessTokenRecord) async throws {
+        let record = try JSONEncoder().encode(token)
+        try await self.identityWrite("access token") { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO access_tokens (id, record) VALUES (?, ?)", arguments: [token.id, record])
+        }
+    }
+
+    public func deleteAccessToken(id: String) async throws {
+        try await self.identityWrite("access token") { db in
+            try db.execute(sql: "DELETE FROM access_tokens WHERE id = ?", arguments: [id])
+        }
+    }
+
+    public func loadAccessTokens() async throws -> [AccessTokenRecord] {
+        try await self.identityRead("access tokens") { db in
+            try Data.fetchAll(db, sql: "SELECT record FROM access_tokens ORDER BY rowid").map {
+                try JSONDecoder().decode(AccessTokenRecord.self, from: $0)
+            }
+        }
+    }
+
     public func appendAudit(_ entry: AuditEntry) async throws {
         try await self.identityWrite("audit entry") { db in
             try db.execute(

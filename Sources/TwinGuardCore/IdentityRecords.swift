@@ -62,8 +62,10 @@ public struct UserRecord: Codable, Sendable, Equatable {
     public var tenant: TenantID
     public var role: Role
     public var passwordHash: String
-    /// Base32 TOTP secret once MFA is enrolled.
+    /// The TOTP secret once MFA is enrolled.
     public var totpSecret: String?
+    /// A TOTP secret handed out and not yet confirmed with a code.
+    public var pendingTOTPSecret: String?
     /// Consecutive failed logins; reset by a success.
     public var failedLogins: Int
     /// ns since the epoch until which logins are refused.
@@ -82,6 +84,51 @@ public struct UserRecord: Codable, Sendable, Equatable {
         self.failedLogins = failedLogins
         self.lockedUntil = lockedUntil
         self.createdAt = createdAt
+    }
+}
+
+/// A bearer credential: a browser session (after a login) or an API token for automation.
+/// Only a hash of the secret is kept.
+public struct AccessTokenRecord: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable {
+        case session
+        case api
+    }
+
+    /// The public part of the token, its key in the store.
+    public var id: String
+    public var kind: Kind
+    /// Hex SHA-256 of the secret part.
+    public var secretHash: String
+    public var tenant: TenantID
+    /// The user it acts for.
+    public var user: String
+    /// The role it acts with: the user's, or a lesser one chosen when an API token is made.
+    public var role: Role
+    /// A name the owner chose (API tokens).
+    public var name: String
+    public var createdAt: Int64
+    public var expiresAt: Int64
+    /// Hex SHA-256 of the CSRF token that cookie-borne sessions must echo in `X-CSRF-Token`.
+    public var csrfHash: String?
+    /// A session of a user who must still enrol or present a second factor: only the MFA routes are open.
+    public var mfaPending: Bool
+
+    public init(
+        id: String, kind: Kind, secretHash: String, tenant: TenantID, user: String, role: Role, name: String, createdAt: Int64,
+        expiresAt: Int64, csrfHash: String? = nil, mfaPending: Bool = false
+    ) {
+        self.id = id
+        self.kind = kind
+        self.secretHash = secretHash
+        self.tenant = tenant
+        self.user = user
+        self.role = role
+        self.name = name
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.csrfHash = csrfHash
+        self.mfaPending = mfaPending
     }
 }
 
@@ -135,6 +182,10 @@ public protocol IdentityStore: Sendable {
 
     func saveUser(_ user: UserRecord) async throws
     func loadUsers() async throws -> [UserRecord]
+
+    func saveAccessToken(_ token: AccessTokenRecord) async throws
+    func deleteAccessToken(id: String) async throws
+    func loadAccessTokens() async throws -> [AccessTokenRecord]
 
     /// Appends an entry; fails if its sequence number is taken.
     func appendAudit(_ entry: AuditEntry) async throws

@@ -118,6 +118,7 @@ public struct TwinGuardServer: Sendable {
         ]
         let httpPort = BoundPort()
         let adminFile = AdminFile(dataDir: configuration.dataDir)
+        let setupToken = identity.prepareFirstAdminSetup()
         var httpLogger = logger
         httpLogger[metadataKey: "component"] = "http"
         let host = configuration.bind
@@ -134,6 +135,9 @@ public struct TwinGuardServer: Sendable {
                         httpPort.set(port)
                         adminFile.publish(url: "http://\(Self.loopback(host)):\(port)", logger: logger)
                         announcer.announce("http", host: host, port: port)
+                        if let setupToken {
+                            Self.announceSetup(setupToken, url: "http://\(Self.loopback(host)):\(port)", announcer: announcer)
+                        }
                     }))
         }
         if let configuredHTTPSPort = configuration.httpsPort {
@@ -158,6 +162,15 @@ public struct TwinGuardServer: Sendable {
             configuration: configuration, broker: broker, store: store, timeSeries: timeSeries, httpPort: httpPort, registry: registry,
             mqttServer: mqttServer, identity: identity, eventLoops: group,
             services: services, logger: logger, lock: lock, adminFile: adminFile)
+    }
+
+    /// Tells the operator how to create the first administrator: there is no default password.
+    static func announceSetup(_ token: String, url: String, announcer: ListenerAnnouncer) {
+        announcer.line("no user exists yet: create the first administrator within 24 h with this one-time setup token")
+        announcer.line("  \(url)/setup?token=\(token)")
+        announcer.line("  or: curl -X POST \(url)/api/v1/setup -H 'Content-Type: application/json' \\")
+        announcer.line("        -d '{\"token\": \"\(token)\", \"name\": \"admin\", \"password\": \"<12 characters or more>\"}'")
+        announcer.line("  or: twinguard user add NAME --role admin --password-stdin (on this machine)")
     }
 
     /// The address the local command line reaches a listener bound to `host` at.

@@ -40,6 +40,7 @@ class Server:
         self.stderr = open(self.stderr_path, "ab")
         self.process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.stderr, env=env)
         self.ports = {}
+        self.output = b""
         deadline = time.time() + 30
         buffer = b""
         while set(self.expect) - set(self.ports):
@@ -51,6 +52,7 @@ class Server:
                 continue
             chunk = os.read(self.process.stdout.fileno(), 4096)
             buffer += chunk
+            self.output += chunk
             while b"\n" in buffer:
                 line, buffer = buffer.split(b"\n", 1)
                 text = line.decode()

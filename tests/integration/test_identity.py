@@ -238,8 +238,16 @@ def test_each_role_is_refused_what_it_may_not_do(secure):
         ("security-officer", "POST", "/api/v1/twins", {"id": unique("x")}),
         ("operator", "PATCH", "/api/v1/tenant", {"strict": True}),
     ]
+    # The security officer's role needs a second factor: enrol TOTP and send the code with HTTP Basic.
+    from test_users import enrol_totp, totp
+    secret = enrol_totp(secure, "security-officer-user", password)
+
+    def headers(role):
+        return {"X-TwinGuard-OTP": totp(secret)} if role == "security-officer" else {}
+
     for role, method, path, body in cases:
-        answer = api(secure, method, path, body, auth=(role + "-user", password))
+        answer = httpclient.request(secure.http_port, method, path, json_body=body, auth=(role + "-user", password),
+                                    headers=headers(role))
         assert answer.status == 403, (role, method, path, answer)
     allowed = [
         ("viewer", "GET", "/api/v1/twins", None, 200),
@@ -247,7 +255,9 @@ def test_each_role_is_refused_what_it_may_not_do(secure):
         ("security-officer", "GET", "/api/v1/audit", None, 200),
     ]
     for role, method, path, body, status in allowed:
-        assert api(secure, method, path, body, auth=(role + "-user", password)).status == status, (role, path)
+        answer = httpclient.request(secure.http_port, method, path, json_body=body, auth=(role + "-user", password),
+                                    headers=headers(role))
+        assert answer.status == status, (role, path, answer)
     denied = [e for e in audit_actions(secure) if e["action"] == "http.request" and e["outcome"] == "deny"]
     assert len(denied) >= len(cases)
 

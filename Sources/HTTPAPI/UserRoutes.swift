@@ -1,0 +1,175 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Identity
+import NIOCore
+import TwinGuardCore
+
+/// Users and their credentials: the first administrator's setup, login (a browser session with an
+/// HttpOnly cookie and a CSRF token), logout, TOTP enrolment, API tokens, and the list of users.
+struct UserRoutes {
+    let dependencies: HTTPAPIDependencies
+
+    struct SetupRequest: Decodable {
+        var token: String
+        var name: String
+        var password: String
+    }
+
+    struct LoginRequest: Decodable {
+        var name: String
+        var password: String
+        var totp: String?
+    }
+
+    struct LoginResponse: Encodable {
+        var token: String
+        var csrf: String
+        var expiresAt: String
+        var mfaPending: Bool
+        enum CodingKeys: String, CodingKey {
+            case token, csrf
+            case expiresAt = "expires_at"
+            case mfaPending = "mfa_pending"
+        }
+    }
+
+    struct CodeRequest: Decodable {
+        var code: String
+    }
+
+    struct TokenRequest: Decodable {
+        var name: String
+        var ttl: String?
+        var role: Role?
+    }
+
+    struct UserDocument: Encodable {
+        var name: String
+        var tenant: String
+        var role: String
+        var mfaEnrolled: Bool
+        var mfaRequired: Bool
+        var locked: Bool
+        enum CodingKeys: String, CodingKey {
+            case name, tenant, role, locked
+            case mfaEnrolled = "mfa_enrolled"
+            case mfaRequired = "mfa_required"
+        }
+
+        init(_ user: UserRecord) {
+            self.name = user.name
+            self.tenant = user.tenant.rawValue
+            self.role = user.role.rawValue
+            self.mfaEnrolled = user.totpSecret != nil
+            self.mfaRequired = user.role.requiresMFA
+            self.locked = (user.lockedUntil ?? 0) > WallClock.nowNanoseconds()
+        }
+    }
+
+    func register(on router: Router<APIRequestContext>) {
+        let identity = self.dependencies.identity
+        router.post("api/v1/setup") { request, context in
+            let body = try HTTPJSON.decode(SetupRequest.self, from: try await HTTPJSON.body(request, limit: 16 * 1024), what: "setup")
+            do {
+                let user = try await identity.completeFirstAdminSetup(
+                    token: body.token, name: body.name, password: body.password, remote: context.channel.remoteAddress.map { "\($0)" })
+                return try HTTPJSON.encode(.created, UserDocument(user))
+            } catch let error as SetupError {
+                throw ProblemDetails(status: .forbidden, code: "setup_refused", detail: error.description)
+            } catch let error as UserError {
+                throw ProblemDetails(status: .unprocessableContent, code: "invalid_user", detail: error.description)
+            }
+        }
+        router.post("api/v1/login") { request, context in
+            let body = try HTTPJSON.decode(LoginRequest.self, from: try await HTTPJSON.body(request, limit: 16 * 1024), what: "login")
+            let remote = context.channel.remoteAddress.map { "\($0)" }
+            switch await identity.login(name: body.name, password: body.password, totp: body.totp, remote: remote, channel: "session") {
+            case .failure(let failure):
+                let status: HTTPResponse.Status = if case .locked = failure { .tooManyRequests } else { .unauthorized }
+                throw ProblemDetails(status: status, code: "login_failed", detail: failure.description)
+            case .success(let user):
+                let pending = user.role.requiresMFA && user.totpSecret == nil
+                let session = try await identity.openSession(for: user, mfaPending: pending, remote: remote)
+                var headers = HTTPFields()
+                let age = IdentityService.sessionSeconds
+                headers.append(
+                    HTTPField(name: .setCookie, value: "tg_session=\(session.token); Path=/; Max-Age=\(age); HttpOnly; Secure; SameSite=Strict"))
+                headers.append(
+                    HTTPField(name: .setCookie, value: "tg_csrf=\(session.csrf ?? ""); Path=/; Max-Age=\(age); Secure; SameSite=Strict"))
+                return try HTTPJSON.encode(
+                    .ok,
+                    LoginResponse(
+                        token: session.token, csrf: session.csrf ?? "", expiresAt: RFC3339.format(session.record.expiresAt), mfaPending: pending),
+                    headers: headers)
+            }
+        }
+        router.post("api/v1/logout") { request, context in
+            let principal = try context.requirePrincipal()
+            let token = AuthenticationMiddleware<APIRequestContext>.cookie("tg_session", in: request)
+                ?? request.headers[.authorization].map { String($0.dropFirst(7)) }
+            if let token, case .success(let record) = identity.authenticateToken(token) {
+                _ = try await identity.revokeToken(id: record.id, user: principal.subject, actor: principal.subject)
+            }
+            return Response(
+                status: .noContent,
+                headers: [.setCookie: "tg_session=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict"])
+        }
+        router.get("api/v1/me") { _, context in
+            let principal = try context.requirePrincipal()
+            guard let user = identity.user(named: principal.subject) else {
+                return try HTTPJSON.encode(.ok, ["name": principal.subject, "role": principal.role.rawValue, "tenant": principal.tenant.rawValue])
+            }
+            return try HTTPJSON.encode(.ok, UserDocument(user))
+        }
+        router.post("api/v1/me/totp") { _, context in
+            let principal = try context.requirePrincipal()
+            guard identity.hasUser(principal.subject) else {
+                throw ProblemDetails(status: .forbidden, code: "forbidden", detail: "Only users enrol a second factor.")
+            }
+            let (secret, url) = try await identity.beginTOTPEnrollment(user: principal.subject)
+            return try HTTPJSON.encode(.ok, ["secret": secret, "otpauth_url": url])
+        }
+        router.post("api/v1/me/totp/confirm") { request, context in
+            let principal = try context.requirePrincipal()
+            let body = try HTTPJSON.decode(CodeRequest.self, from: try await HTTPJSON.body(request, limit: 4096), what: "code")
+            do {
+                guard try await identity.confirmTOTP(user: principal.subject, code: body.code) else {
+                    throw ProblemDetails(status: .unprocessableContent, code: "wrong_code", detail: "The code is wrong; check the authenticator's clock and try the current code.")
+                }
+            } catch is UserError {
+                throw ProblemDetails(status: .conflict, code: "no_enrolment", detail: "Start the enrolment with POST /api/v1/me/totp first.")
+            }
+            return try HTTPJSON.encode(.ok, ["mfa_enrolled": true])
+        }
+        router.post("api/v1/tokens") { request, context in
+            let principal = try context.requirePrincipal()
+            let body = try HTTPJSON.decode(TokenRequest.self, from: try await HTTPJSON.body(request, limit: 4096), what: "token")
+            let seconds = try IdentityRoutes.seconds(body.ttl ?? "30d")
+            do {
+                let issued = try await identity.createAPIToken(for: principal, name: body.name, role: body.role, seconds: Int64(seconds))
+                return try HTTPJSON.encode(
+                    .created,
+                    ["token": issued.token, "id": issued.record.id, "role": issued.record.role.rawValue,
+                     "expires_at": RFC3339.format(issued.record.expiresAt)])
+            } catch let error as AccessTokenFailure {
+                throw ProblemDetails(status: .forbidden, code: "forbidden", detail: error.description)
+            } catch is UserError {
+                throw ProblemDetails(status: .forbidden, code: "forbidden", detail: "Only users make API tokens.")
+            }
+        }
+        router.delete("api/v1/tokens/:id") { _, context in
+            let principal = try context.requirePrincipal()
+            let id = try context.parameters.require("id")
+            guard try await identity.revokeToken(id: id, user: principal.subject, actor: principal.subject) else {
+                throw ProblemDetails(status: .notFound, code: "not_found", detail: "No token '\(id.prefix(40))' of yours.")
+            }
+            return Response(status: .noContent)
+        }
+        router.get("api/v1/users") { _, context in
+            let principal = try context.requirePrincipal()
+            let users = identity.users().filter { principal.subject == "local-admin" || $0.tenant == principal.tenant }
+            return try HTTPJSON.encode(.ok, ["items": users.map(UserDocument.init)])
+        }
+    }
+}
