@@ -55,7 +55,8 @@ struct IdentityRoutes {
     }
 
     struct TierRequest: Decodable {
-        var tier: TrustTier
+        /// `null` clears the override: the trust score decides again.
+        var tier: TrustTier?
         var reason: String
     }
 
@@ -118,6 +119,37 @@ struct IdentityRoutes {
                     token: token.description, twin: body.twin,
                     expiresAt: RFC3339.format(WallClock.nowNanoseconds() + Int64(ttl * 1e9)), caFingerprint: token.caFingerprint))
         }
+        router.get("api/v1/devices") { _, context in
+            let principal = try context.requirePrincipal()
+            let twins = Set(identity.trustRecords(tenant: principal.tenant).map(\.twin))
+                .union(identity.enrolledTwins(tenant: principal.tenant)).sorted()
+            return try HTTPJSON.encode(.ok, ["items": twins.map { Self.device(identity, tenant: principal.tenant, twin: $0) }])
+        }
+        router.get("api/v1/posture-policy") { _, context in
+            let principal = try context.requirePrincipal()
+            return try HTTPJSON.encode(.ok, identity.posturePolicy(tenant: principal.tenant))
+        }
+        router.put("api/v1/posture-policy") { request, context in
+            let principal = try context.requirePrincipal()
+            let policy = try HTTPJSON.decode(PosturePolicy.self, from: try await HTTPJSON.body(request, limit: 64 * 1024), what: "posture policy")
+            try await identity.setPosturePolicy(policy, tenant: principal.tenant, actor: principal.subject)
+            return try HTTPJSON.encode(.ok, policy)
+        }
+        router.get("api/v1/policies") { _, context in
+            let principal = try context.requirePrincipal()
+            return try HTTPJSON.encode(.ok, ["items": [PolicyDocument.deviceDefault] + identity.policies(tenant: principal.tenant)])
+        }
+        router.put("api/v1/policies") { request, context in
+            let principal = try context.requirePrincipal()
+            struct Body: Decodable { var items: [PolicyDocument] }
+            let body = try HTTPJSON.decode(Body.self, from: try await HTTPJSON.body(request, limit: 256 * 1024), what: "policies")
+            do {
+                try await identity.setPolicies(body.items.filter { $0.id != PolicyDocument.deviceDefault.id }, tenant: principal.tenant, actor: principal.subject)
+            } catch let error as PolicyError {
+                throw ProblemDetails(status: .unprocessableContent, code: "invalid_policy", detail: error.description)
+            }
+            return try HTTPJSON.encode(.ok, ["items": [PolicyDocument.deviceDefault] + identity.policies(tenant: principal.tenant)])
+        }
         router.get("api/v1/devices/:twin") { _, context in
             let principal = try context.requirePrincipal()
             let twin = try context.parameters.require("twin")
@@ -135,7 +167,7 @@ struct IdentityRoutes {
             let principal = try context.requirePrincipal()
             let twin = try context.parameters.require("twin")
             let body = try HTTPJSON.decode(TierRequest.self, from: try await HTTPJSON.body(request, limit: 16 * 1024), what: "trust tier")
-            guard !body.reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+            guard !body.reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
                 throw ProblemDetails(status: .unprocessableContent, code: "invalid", detail: "An override needs a 'reason'.")
             }
             try await identity.setTier(body.tier, tenant: principal.tenant, twin: twin, reason: body.reason, actor: principal.subject)
@@ -178,11 +210,30 @@ struct IdentityRoutes {
     struct DeviceDocument: Encodable {
         var twin: String
         var tier: String
+        var score: Int
+        var scoreReasons: [String]
+        var override: String?
+        var overrideReason: String?
+        var posture: PostureReport?
+        var postureAt: String?
+        var postureFindings: [String]?
         var certificates: [DeviceCertificateRecord]
+        enum CodingKeys: String, CodingKey {
+            case twin, tier, score, override, posture, certificates
+            case scoreReasons = "score_reasons"
+            case overrideReason = "override_reason"
+            case postureAt = "posture_at"
+            case postureFindings = "posture_findings"
+        }
     }
 
     static func device(_ identity: IdentityService, tenant: TenantID, twin: String) -> DeviceDocument {
-        DeviceDocument(twin: twin, tier: identity.tier(tenant: tenant, twin: twin).rawValue, certificates: identity.certificates(tenant: tenant, twin: twin))
+        let trust = identity.trust(tenant: tenant, twin: twin)
+        return DeviceDocument(
+            twin: twin, tier: trust.tier.rawValue, score: trust.score.score, scoreReasons: trust.score.reasons,
+            override: trust.override?.rawValue, overrideReason: trust.overrideReason, posture: trust.posture,
+            postureAt: trust.postureAt.map(RFC3339.format), postureFindings: trust.postureFindings,
+            certificates: identity.certificates(tenant: tenant, twin: twin))
     }
 
     static func problem(_ error: EnrollmentError) -> ProblemDetails {

@@ -19,7 +19,7 @@ enum RoutePermissions {
         case "users": return .administer
         case "me", "logout", "tokens": return .read
         case "audit": return .readAudit
-        case "devices", "enrollment-tokens", "policies": return .manageDevices
+        case "devices", "enrollment-tokens", "policies", "posture-policy": return .manageDevices
         case "models": return isRead ? .read : .manageModels
         case "query", "events": return .read
         case "twins":

@@ -65,6 +65,10 @@ public struct IdentityAuthorizer: Authorizer {
         return .accepted(Principal(tenant: certificate.tenant, role: .device, subject: certificate.twin))
     }
 
+    public func admit(messageOf bytes: Int, from principal: Principal) -> RateDecision {
+        principal.role == .device ? self.identity.admitDeviceMessage(bytes: bytes, principal: principal) : .admit
+    }
+
     public func authorize(_ action: BrokerAction, for principal: Principal) -> AuthorizationDecision {
         switch principal.role {
         case .device:
@@ -89,9 +93,9 @@ extension IdentityService {
     /// The per-message decision for a device: its tier first, then the policy documents that apply to it.
     func authorizeDevice(_ action: BrokerAction, principal: Principal) -> AuthorizationDecision {
         let (tier, policies) = self.state.withLock { state in
-            (state.tiers[DeviceKey(tenant: principal.tenant, twin: principal.subject)] ?? .trusted, state.policies)
+            (state.trust[DeviceKey(tenant: principal.tenant, twin: principal.subject)]?.tier ?? .trusted, state.policies[principal.tenant] ?? [])
         }
-        let applicable = policies.filter { $0.applies(to: principal) }
+        let applicable = ([PolicyDocument.deviceDefault] + policies).filter { $0.applies(to: principal) }
         switch action {
         case .publish(let topic):
             if let allowed = tier.publishableSuffixes {
@@ -103,6 +107,7 @@ extension IdentityService {
             for policy in applicable where policy.patterns(policy.publish, for: principal).contains(where: { $0.matches(topic: topic) }) {
                 return .allow
             }
+            self.recordTopicViolation(principal)
             return .deny(reason: "no policy lets device '\(principal.subject)' publish to '\(topic)'")
         case .subscribe(let filter):
             guard tier.maySubscribe else {
@@ -111,6 +116,7 @@ extension IdentityService {
             for policy in applicable where policy.patterns(policy.subscribe, for: principal).contains(where: { $0.covers(filter: filter) }) {
                 return .allow
             }
+            self.recordTopicViolation(principal)
             return .deny(reason: "no policy lets device '\(principal.subject)' subscribe to '\(filter)'")
         }
     }

@@ -19,6 +19,13 @@ public final class IdentityService: Sendable {
     let state: Mutex<State>
     /// Closes live connections of a device that was revoked or blocked; set by the composition root.
     let disconnector = Mutex<(@Sendable (TenantID, String, String) -> Int)?>(nil)
+    /// Where identity events go (tier changes, posture).
+    let eventSink = Mutex<(@Sendable (TenantID, String, String, [String: String]) -> Void)?>(nil)
+    /// Recent behaviour per device (rate limits, violations); apart from `state` so that counting a message
+    /// does not wait for other identity work.
+    let behaviours = Mutex<[DeviceKey: Behaviour]>([:])
+    /// The per-device message and byte rates.
+    public let rateLimits: RateLimits
 
     /// How long device certificates are valid.
     public let certificateValidity: TimeInterval
@@ -31,8 +38,10 @@ public final class IdentityService: Sendable {
     struct State {
         var certificates: [String: DeviceCertificateRecord] = [:]
         var revokedSerials: Set<String> = []
-        var tiers: [DeviceKey: TrustTier] = [:]
-        var policies: [PolicyDocument] = [.deviceDefault]
+        var trust: [DeviceKey: DeviceTrustRecord] = [:]
+        var posturePolicies: [TenantID: PosturePolicy] = [:]
+        /// Policy documents per tenant, besides the built-in ``PolicyDocument/deviceDefault``.
+        var policies: [TenantID: [PolicyDocument]] = [:]
         var users: [String: UserRecord] = [:]
         /// Hash of (bcrypt hash, password) → ns until which it counts as verified.
         var verifiedPasswords: [String: Int64] = [:]
@@ -46,9 +55,11 @@ public final class IdentityService: Sendable {
     /// - Parameter pkiDirectory: where `ca.key` and `ca.crt` live (`DATA/pki`).
     /// - Parameter certificateValidity: how long device certificates are valid (30 days by default).
     public init(
-        pkiDirectory: String, store: any IdentityStore, certificateValidity: TimeInterval = 30 * 86_400, logger: Logger
+        pkiDirectory: String, store: any IdentityStore, certificateValidity: TimeInterval = 30 * 86_400,
+        rateLimits: RateLimits = RateLimits(), logger: Logger
     ) async throws {
         self.certificateValidity = certificateValidity
+        self.rateLimits = rateLimits
         let (authority, created) = try CertificateAuthority.loadOrCreate(directory: pkiDirectory)
         self.authority = authority
         self.store = store
@@ -60,6 +71,20 @@ public final class IdentityService: Sendable {
             if certificate.revokedAt != nil { state.revokedSerials.insert(certificate.serial) }
         }
         for user in try await store.loadUsers() { state.users[Self.userKey(user.name)] = user }
+        let decoder = JSONDecoder()
+        for (key, document) in try await store.loadSettings(prefix: "trust/") {
+            let parts = key.split(separator: "/", maxSplits: 2)
+            guard parts.count == 3, let record = try? decoder.decode(DeviceTrustRecord.self, from: Data(document)) else { continue }
+            state.trust[DeviceKey(tenant: TenantID(unchecked: String(parts[1])), twin: String(parts[2]))] = record
+        }
+        for (key, document) in try await store.loadSettings(prefix: "posture/") {
+            guard let policy = try? decoder.decode(PosturePolicy.self, from: Data(document)) else { continue }
+            state.posturePolicies[TenantID(unchecked: String(key.dropFirst("posture/".count)))] = policy
+        }
+        for (key, document) in try await store.loadSettings(prefix: "policies/") {
+            guard let policies = try? decoder.decode([PolicyDocument].self, from: Data(document)) else { continue }
+            state.policies[TenantID(unchecked: String(key.dropFirst("policies/".count)))] = policies
+        }
         let now = WallClock.nowNanoseconds()
         for token in try await store.loadAccessTokens() where token.expiresAt > now { state.accessTokens[token.id] = token }
         state.crl = try RevocationList.encode(
@@ -248,25 +273,8 @@ extension IdentityService {
         return RevocationResult(revokedCertificates: serials, closedConnections: closed)
     }
 
-    /// The tier of a device (trusted unless set otherwise).
+    /// The tier of a device (trusted unless its score or an operator says otherwise).
     public func tier(tenant: TenantID, twin: String) -> TrustTier {
-        self.state.withLock { $0.tiers[DeviceKey(tenant: tenant, twin: twin)] ?? .trusted }
-    }
-
-    /// An operator's override of a device's tier. Blocking closes its connections.
-    public func setTier(_ tier: TrustTier, tenant: TenantID, twin: String, reason: String, actor: String) async throws {
-        let previous = self.state.withLock { state in
-            let key = DeviceKey(tenant: tenant, twin: twin)
-            let previous = state.tiers[key] ?? .trusted
-            state.tiers[key] = tier
-            return previous
-        }
-        try await self.audit.record(
-            tenant: tenant, actor: actor, action: "device.tier", target: twin, outcome: "success",
-            detail: "\(previous.rawValue) → \(tier.rawValue): \(reason)")
-        self.logger.notice("device tier changed", metadata: ["twin.id": "\(twin)", "tier.from": "\(previous)", "tier.to": "\(tier)"])
-        if tier == .blocked {
-            _ = self.disconnector.withLock { $0 }?(tenant, twin, "device blocked")
-        }
+        self.state.withLock { $0.trust[DeviceKey(tenant: tenant, twin: twin)]?.tier ?? .trusted }
     }
 }

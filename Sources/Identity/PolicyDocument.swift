@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TwinGuardCore
 
 /// An access policy as data: the topics a set of principals may publish and subscribe to.
@@ -57,5 +58,51 @@ public struct PolicyDocument: Codable, Sendable, Equatable {
                 $0.replacingOccurrences(of: "{tenant}", with: principal.tenant.rawValue)
                     .replacingOccurrences(of: "{twin}", with: principal.subject))
         }
+    }
+}
+
+/// Why a policy document was refused.
+public enum PolicyError: Error, CustomStringConvertible {
+    case invalid(String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let reason): reason
+        }
+    }
+}
+
+extension IdentityService {
+    /// The policy documents of `tenant` besides the built-in device policy.
+    public func policies(tenant: TenantID) -> [PolicyDocument] {
+        self.state.withLock { $0.policies[tenant] ?? [] }
+    }
+
+    /// Replaces the policy documents of `tenant`; they apply from the next message on.
+    public func setPolicies(_ documents: [PolicyDocument], tenant: TenantID, actor: String) async throws {
+        for document in documents {
+            guard !document.id.isEmpty, document.appliesTo.role != nil || !(document.appliesTo.twins ?? []).isEmpty else {
+                throw PolicyError.invalid("policy '\(document.id)' must apply to a role or to twins")
+            }
+            for filter in document.publish + document.subscribe {
+                let levels = filter.split(separator: "/", omittingEmptySubsequences: false)
+                guard !filter.isEmpty, levels.enumerated().allSatisfy({ index, level in
+                    (level == "#" && index == levels.count - 1) || level == "+" || (!level.contains("#") && !level.contains("+"))
+                }) else {
+                    throw PolicyError.invalid("policy '\(document.id)': '\(filter)' is not a valid topic filter")
+                }
+            }
+        }
+        let data = try JSONEncoder().encode(documents)
+        try await self.store.saveSetting(key: "policies/\(tenant.rawValue)", document: Array(data))
+        self.state.withLock { $0.policies[tenant] = documents }
+        try await self.audit.record(
+            tenant: tenant, actor: actor, action: "policy.topics", target: tenant.rawValue, outcome: "success",
+            detail: String(decoding: data, as: UTF8.self))
+    }
+
+    /// Twins with at least one certificate in `tenant`.
+    public func enrolledTwins(tenant: TenantID) -> Set<String> {
+        self.state.withLock { Set($0.certificates.values.filter { $0.tenant == tenant }.map(\.twin)) }
     }
 }

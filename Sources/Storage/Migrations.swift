@@ -68,6 +68,10 @@ enum Migrations {
                 table.column("record", .blob).notNull()
                 table.primaryKey(["tenant", "name"])
             }
+            try db.create(table: "identity_settings") { table in
+                table.column("key", .text).primaryKey()
+                table.column("document", .blob).notNull()
+            }
             try db.create(table: "access_tokens") { table in
                 table.column("id", .text).primaryKey()
                 table.column("record", .blob).notNull()

@@ -88,6 +88,20 @@ extension SQLiteStore: IdentityStore {
         }
     }
 
+    public func saveSetting(key: String, document: [UInt8]) async throws {
+        try await self.identityWrite("identity setting") { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO identity_settings (key, document) VALUES (?, ?)", arguments: [key, Data(document)])
+        }
+    }
+
+    public func loadSettings(prefix: String) async throws -> [(key: String, document: [UInt8])] {
+        try await self.identityRead("identity settings") { db in
+            try Row.fetchAll(db, sql: "SELECT key, document FROM identity_settings WHERE substr(key, 1, ?) = ? ORDER BY key",
+                             arguments: [prefix.count, prefix])
+                .map { (key: $0["key"] as String, document: [UInt8]($0["document"] as Data)) }
+        }
+    }
+
     public func appendAudit(_ entry: AuditEntry) async throws {
         try await self.identityWrite("audit entry") { db in
             try db.execute(

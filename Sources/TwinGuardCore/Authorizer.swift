@@ -66,6 +66,13 @@ public enum AuthorizationDecision: Sendable, Equatable {
     case deny(reason: String)
 }
 
+/// Whether one more message fits a principal's rate limits.
+public enum RateDecision: Sendable, Equatable {
+    case admit
+    /// Over the limit: refuse this message (MQTT 5 reason 0x97), and close the connection when `disconnect`.
+    case exceeded(reason: String, disconnect: Bool)
+}
+
 /// Decides who may connect and what each principal may do; implemented by the identity layer.
 ///
 /// `authorize` is called for every message, on the I/O threads: it must not block and must be cheap.
@@ -78,9 +85,14 @@ public protocol Authorizer: Sendable {
     func authenticateImmediately(_ credentials: ConnectCredentials) -> AuthenticationResult?
     /// Decides one action of an authenticated principal. Topics are relative to the principal's tenant.
     func authorize(_ action: BrokerAction, for principal: Principal) -> AuthorizationDecision
+    /// Counts one message of `bytes` against the principal's rate limits (after it was authorized).
+    func admit(messageOf bytes: Int, from principal: Principal) -> RateDecision
 }
 
 extension Authorizer {
     /// By default every decision goes through ``authenticate(_:)``.
     public func authenticateImmediately(_ credentials: ConnectCredentials) -> AuthenticationResult? { nil }
+
+    /// By default nobody is rate-limited.
+    public func admit(messageOf bytes: Int, from principal: Principal) -> RateDecision { .admit }
 }

@@ -189,6 +189,11 @@ public protocol IdentityStore: Sendable {
 
     /// Appends an entry; fails if its sequence number is taken.
     func appendAudit(_ entry: AuditEntry) async throws
+    /// Identity settings kept as JSON documents by key: policy documents and posture policy per tenant,
+    /// each device's trust record.
+    func saveSetting(key: String, document: [UInt8]) async throws
+    func loadSettings(prefix: String) async throws -> [(key: String, document: [UInt8])]
+
     /// Entries with a sequence above `after`, in sequence order.
     func auditEntries(after: Int64, limit: Int) async throws -> [AuditEntry]
     /// The last entry, if any.

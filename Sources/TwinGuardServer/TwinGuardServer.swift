@@ -63,7 +63,11 @@ public struct TwinGuardServer: Sendable {
         let store = try SQLiteStore(path: configuration.databasePath)
         var identityLogger = logger
         identityLogger[metadataKey: "component"] = "identity"
-        let identity = try await IdentityService(pkiDirectory: configuration.pkiPath, store: store, logger: identityLogger)
+        let identity = try await IdentityService(
+            pkiDirectory: configuration.pkiPath, store: store, certificateValidity: TimeInterval(configuration.certificateDays) * 86_400,
+            rateLimits: RateLimits(
+                messagesPerSecond: Double(configuration.deviceMessagesPerSecond), bytesPerSecond: Double(configuration.deviceBytesPerSecond)),
+            logger: identityLogger)
         let authorizer = IdentityAuthorizer(identity: identity, fallback: developmentAccess)
         let tls = try TLSSettings.make(identity: identity, pkiDirectory: configuration.pkiPath, bind: configuration.bind, logger: identityLogger)
         var brokerLogger = logger
@@ -97,7 +101,11 @@ public struct TwinGuardServer: Sendable {
         policy.attach(registry)
         let ingestor = TelemetryIngestor(registry: registry, timeSeries: timeSeries)
         let commands = CommandCenter(registry: registry)
-        broker.setDeviceMessageHandler(DeviceTopics(ingestor: ingestor, registry: registry, commands: commands))
+        broker.setDeviceMessageHandler(
+            PlatformDeviceMessages(twins: DeviceTopics(ingestor: ingestor, registry: registry, commands: commands), identity: identity))
+        identity.setEventSink { tenant, twin, kind, data in
+            registry.events.publish(TwinEvent(kind: kind, tenant: tenant, twin: twin, data: .object(data.mapValues { .string($0) })))
+        }
         let metrics = MetricsExposition(broker: broker, ingestor: ingestor, timeSeries: timeSeries)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.resolvedEventLoopThreads)

@@ -22,6 +22,8 @@ public final class BrokerStatistics: Sendable {
     public let protocolErrors = Atomic<Int>(0)
     /// Connections and actions refused by policy.
     public let authorizationDenials = Atomic<Int>(0)
+    /// Messages refused because their sender exceeded its rate limits.
+    public let quotaExceeded = Atomic<Int>(0)
 
     public init() {}
 

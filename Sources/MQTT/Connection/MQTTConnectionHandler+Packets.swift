@@ -70,6 +70,26 @@ extension MQTTConnectionHandler {
             self.rejectPublish(publish, client: client, reason: .notAuthorized, message: "not authorized to publish to '\(topic)'", context: context)
             return
         }
+        if case .exceeded(let why, let disconnect) = self.broker.authorizer.admit(
+            messageOf: publish.payload.readableBytes + topic.utf8.count, from: client.principal)
+        {
+            statistics.quotaExceeded.add(1, ordering: .relaxed)
+            self.logViolation {
+                $0.notice("publish over quota", metadata: ["mqtt.topic": "\(topic)", "auth.decision": "deny", "auth.reason": "\(why)"])
+            }
+            if disconnect {
+                var properties = Properties()
+                properties.reasonString = why
+                let packet: MQTTPacket? =
+                    client.version.hasProperties ? .disconnect(DisconnectPacket(reasonCode: .quotaExceeded, properties: properties)) : nil
+                client.writer.close(after: packet)
+                client.disconnectedNormally = false
+                client.closing = true
+                return
+            }
+            self.rejectPublish(publish, client: client, reason: .quotaExceeded, message: why, context: context)
+            return
+        }
         let now = WallClock.nowNanoseconds()
         let message = BrokerMessage(publish: publish, topic: topic, publisher: ObjectIdentifier(client.session), now: now)
         let consumer = self.broker.deviceMessages.flatMap { $0.handles(topic: topic) ? $0 : nil }

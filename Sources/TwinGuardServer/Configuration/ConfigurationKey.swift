@@ -117,6 +117,9 @@ extension ConfigurationKey {
         .seconds("telemetry.checkpoint_interval", \.checkpointIntervalSeconds),
         .seconds("telemetry.retention", \.retentionSeconds),
         .integer("telemetry.max_series_per_tenant", \.maximumSeriesPerTenant, 1...100_000_000),
+        .integer("security.device_messages_per_second", \.deviceMessagesPerSecond, 1...1_000_000),
+        .integer("security.device_bytes_per_second", \.deviceBytesPerSecond, 64...1_073_741_824),
+        .integer("security.certificate_days", \.certificateDays, 1...825),
         Self(name: "telemetry.tiers", expected: "tiers such as \"1m:90d,1h\" (bucket:retention, retention optional)") {
             config, value throws(ConfigurationError) in
             guard case .string(let text) = value, let tiers = DownsampleTier.parseList(text) else {

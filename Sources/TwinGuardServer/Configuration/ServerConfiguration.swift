@@ -50,6 +50,12 @@ public struct ServerConfiguration: Sendable {
     public var retentionSeconds = 0.0
     /// Series per tenant before new ones are refused.
     public var maximumSeriesPerTenant = 1_000_000
+    /// Messages each device may publish per second (bursts of twice that).
+    public var deviceMessagesPerSecond = 200
+    /// Bytes (payload and topic) each device may publish per second.
+    public var deviceBytesPerSecond = 1_048_576
+    /// How long device certificates are valid.
+    public var certificateDays = 30
     /// Downsampling tiers (`telemetry.tiers = "1m:90d,1h"`): none by default.
     public var tiers: [DownsampleTier] = []
 

@@ -43,6 +43,7 @@ final class MetricsExposition: Sendable {
             ("twinguard_mqtt_retained_messages", "Retained messages.", { $0.retainedMessages.load(ordering: .relaxed) }),
             ("twinguard_mqtt_protocol_errors_total", "Connections closed for protocol errors.", { $0.protocolErrors.load(ordering: .relaxed) }),
             ("twinguard_mqtt_authorization_denials_total", "Publishes and subscriptions refused by policy.", { $0.authorizationDenials.load(ordering: .relaxed) }),
+            ("twinguard_mqtt_quota_exceeded_total", "Publishes refused because the sender exceeded its rate limits.", { $0.quotaExceeded.load(ordering: .relaxed) }),
         ]
         let registry = self.registry
         self.brokerGauges = definitions.filter { !$0.0.hasSuffix("_total") }.map { (registry.makeGauge(name: $0.0, help: $0.1), $0.2) }
