@@ -29,6 +29,10 @@ public enum AuditChain {
         case deleted(after: Int64, next: Int64)
         /// Entry `sequence` does not follow the one before it (entries swapped or re-inserted).
         case reordered(sequence: Int64)
+        /// The log ends at `after` but a signed checkpoint names entry `checkpoint`: the end was cut off.
+        case truncated(after: Int64, checkpoint: Int64)
+        /// A signed checkpoint is forged or damaged.
+        case badCheckpoint(reason: String)
 
         public var description: String {
             switch self {
@@ -39,6 +43,9 @@ public enum AuditChain {
                     ? "audit entry \(after + 1) was deleted (entry \(next) follows entry \(after))"
                     : "audit entries \(after + 1)–\(next - 1) were deleted (entry \(next) follows entry \(after))"
             case .reordered(let sequence): "audit entry \(sequence) is out of order: it does not chain to the entry before it"
+            case .badCheckpoint(let reason): "audit checkpoint invalid: \(reason)"
+            case .truncated(let after, let checkpoint):
+                "audit entries after \(after) were deleted: a signed checkpoint names entry \(checkpoint)"
             }
         }
 
@@ -112,9 +119,53 @@ extension IdentityService {
     public func auditEntries(after: Int64, limit: Int) async throws -> [AuditEntry] {
         try await self.store.auditEntries(after: after, limit: limit)
     }
+}
 
-    /// Verifies the whole chain.
+/// A signed statement of the audit chain's head: "entry `sequence` has hash `hash`", signed with the CA
+/// key. Truncating the log, or rewriting it wholesale, no longer matches a checkpoint.
+public struct AuditCheckpoint: Codable, Sendable, Equatable {
+    public var sequence: Int64
+    public var hash: String
+    public var time: Int64
+    /// Base64 of the DER ECDSA P-256 signature over ``signedText``.
+    public var signature: String
+
+    var signedText: String { "twinguard-audit-checkpoint:\(self.sequence):\(self.hash):\(self.time)" }
+}
+
+extension IdentityService {
+    /// Signs the chain head if it moved since the last checkpoint.
+    @discardableResult
+    public func writeAuditCheckpoint() async throws -> AuditCheckpoint? {
+        guard let head = try await self.store.lastAuditEntry() else { return nil }
+        let last = try await self.store.loadSettings(prefix: "checkpoint/").last
+        if let last, let checkpoint = try? JSONDecoder().decode(AuditCheckpoint.self, from: Data(last.document)),
+            checkpoint.sequence == head.sequence
+        {
+            return nil
+        }
+        var checkpoint = AuditCheckpoint(sequence: head.sequence, hash: head.hash, time: WallClock.nowNanoseconds(), signature: "")
+        checkpoint.signature = Data(try self.authority.sign(Array(checkpoint.signedText.utf8))).base64EncodedString()
+        let key = "checkpoint/" + String(repeating: "0", count: max(0, 20 - String(head.sequence).count)) + String(head.sequence)
+        try await self.store.saveSetting(key: key, document: Array(try JSONEncoder().encode(checkpoint)))
+        return checkpoint
+    }
+
+    /// Verifies the chain, then every signed checkpoint against it.
     public func verifyAudit() async throws -> AuditChain.Finding {
-        try await AuditChain.verify { try await self.store.auditEntries(after: $0, limit: 1000) }
+        let finding = try await AuditChain.verify { try await self.store.auditEntries(after: $0, limit: 1000) }
+        guard case .intact(let count, _) = finding else { return finding }
+        for (_, document) in try await self.store.loadSettings(prefix: "checkpoint/") {
+            guard let checkpoint = try? JSONDecoder().decode(AuditCheckpoint.self, from: Data(document)),
+                let signature = Data(base64Encoded: checkpoint.signature),
+                self.authority.verify(signature: [UInt8](signature), of: Array(checkpoint.signedText.utf8))
+            else { return .badCheckpoint(reason: "a checkpoint's signature does not verify with the CA key") }
+            if checkpoint.sequence > count {
+                return .truncated(after: count, checkpoint: checkpoint.sequence)
+            }
+            let entry = try await self.store.auditEntries(after: checkpoint.sequence - 1, limit: 1).first
+            if entry?.hash != checkpoint.hash { return .altered(sequence: checkpoint.sequence) }
+        }
+        return finding
     }
 }

@@ -166,6 +166,12 @@ public struct CertificateAuthority: Sendable {
             && self.certificate.publicKey.isValidSignature(certificate.signature, for: certificate)
     }
 
+    /// Whether `signature` (DER) over `bytes` was made with the CA key.
+    func verify(signature: [UInt8], of bytes: [UInt8]) -> Bool {
+        guard let parsed = try? P256.Signing.ECDSASignature(derRepresentation: signature) else { return false }
+        return self.key.publicKey.isValidSignature(parsed, for: bytes)
+    }
+
     /// Signs `bytes` with the CA key (ECDSA P-256, SHA-256), DER-encoded signature.
     func sign(_ bytes: [UInt8]) throws -> [UInt8] {
         Array(try self.key.signature(for: bytes).derRepresentation)

@@ -121,6 +121,7 @@ public struct TwinGuardServer: Sendable {
                 checkpointPoints: 2_000_000, tiers: { policy.tiers($0) }, logger: telemetryLogger),
             BrokerPersistenceService(
                 broker: broker, store: store, interval: .seconds(configuration.persistIntervalSeconds), logger: logger),
+            AuditCheckpointService(identity: identity, interval: .seconds(configuration.auditCheckpointSeconds), logger: identityLogger),
             mqttServer,
             SystemTopicsService(broker: broker, interval: .seconds(configuration.sysIntervalSeconds), version: Self.version),
         ]

@@ -315,6 +315,12 @@ def test_tampered_deleted_and_reordered_audit_entries_are_named(server_factory, 
         UPDATE audit_log SET sequence = 2 WHERE sequence = 3;
         UPDATE audit_log SET sequence = 3 WHERE sequence = 100;""")
     assert reordered.returncode == 2 and "audit entry 2 is out of order" in reordered.stdout
+    # The server signed the chain's head at shutdown: cutting off the end is noticed too.
+    truncated = damaged("DELETE FROM audit_log WHERE sequence = (SELECT MAX(sequence) FROM audit_log);")
+    assert truncated.returncode == 2 and "were deleted: a signed checkpoint names entry" in truncated.stdout, truncated.stdout
+    forged = damaged("UPDATE identity_settings SET document = replace(document, '\"signature\":\"M', '\"signature\":\"N') "
+                     "WHERE key LIKE 'checkpoint/%';")
+    assert forged.returncode == 2 and "checkpoint" in forged.stdout, forged.stdout
     restore()
     exported = cli("audit", "export", "--data-dir", server.data_dir)
     lines = [json.loads(line) for line in exported.stdout.splitlines()]

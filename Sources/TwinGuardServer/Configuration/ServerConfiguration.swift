@@ -56,6 +56,8 @@ public struct ServerConfiguration: Sendable {
     public var deviceBytesPerSecond = 1_048_576
     /// How long device certificates are valid.
     public var certificateDays = 30
+    /// How often the audit chain's head is signed (and once more at shutdown).
+    public var auditCheckpointSeconds = 300.0
     /// Downsampling tiers (`telemetry.tiers = "1m:90d,1h"`): none by default.
     public var tiers: [DownsampleTier] = []
 
