@@ -29,6 +29,30 @@ schemas = {
       "code": {"type": "string"},
       "errors": {"type": "array", "items": {"type": "object", "required": ["path", "message"],
                  "properties": {"path": {"type": "string"}, "message": {"type": "string"}}}}}},
+  "Enrollment": {"type": "object", "required": ["tenant", "twin", "certificate", "ca"], "properties": {
+      "tenant": {"type": "string"}, "twin": {"type": "string"}, "certificate": {"type": "string"}, "ca": {"type": "string"}}},
+  "Device": {"type": "object", "required": ["twin", "tier", "score", "score_reasons", "certificates"], "properties": {
+      "twin": {"type": "string"}, "tier": {"type": "string", "enum": ["trusted", "restricted", "quarantined", "blocked"]},
+      "score": {"type": "integer", "minimum": 0, "maximum": 100}, "score_reasons": {"type": "array", "items": {"type": "string"}},
+      "override": {"type": "string"}, "override_reason": {"type": "string"}, "posture": {"type": "object"},
+      "posture_at": {"type": "string"}, "posture_findings": {"type": "array", "items": {"type": "string"}},
+      "certificates": {"type": "array", "items": {"type": "object"}}}},
+  "PosturePolicy": {"type": "object", "properties": {
+      "minimum_firmware": {"type": ["string", "null"]}, "allowed_firmware_hashes": {"type": ["array", "null"], "items": {"type": "string"}},
+      "require_secure_boot": {"type": ["boolean", "null"]}, "forbidden_services": {"type": ["array", "null"], "items": {"type": "string"}},
+      "minimum_patch_level": {"type": ["string", "null"]}}},
+  "Policy": {"type": "object", "required": ["id", "description", "appliesTo", "publish", "subscribe"], "properties": {
+      "id": {"type": "string"}, "description": {"type": "string"},
+      "appliesTo": {"type": "object", "properties": {"role": {"type": "string", "enum": ["device", "viewer", "engineer", "operator", "security-officer", "admin"]},
+                                                       "twins": {"type": "array", "items": {"type": "string"}}}},
+      "publish": {"type": "array", "items": {"type": "string"}}, "subscribe": {"type": "array", "items": {"type": "string"}}}},
+  "AuditEntry": {"type": "object", "required": ["sequence", "time", "tenant", "actor", "action", "target", "outcome", "detail", "previousHash", "hash"],
+      "properties": {"sequence": {"type": "integer"}, "time": {"type": "integer"}, "tenant": {"type": "string"}, "actor": {"type": "string"},
+                     "action": {"type": "string"}, "target": {"type": "string"}, "outcome": {"type": "string"}, "detail": {"type": "string"},
+                     "previousHash": {"type": "string"}, "hash": {"type": "string"}}},
+  "User": {"type": "object", "required": ["name", "tenant", "role"], "properties": {
+      "name": {"type": "string"}, "tenant": {"type": "string"}, "role": {"type": "string"}, "mfa_enrolled": {"type": "boolean"},
+      "mfa_required": {"type": "boolean"}, "locked": {"type": "boolean"}}},
   "InfluxError": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
   "InfluxResults": {"type": "object", "required": ["results"], "properties": {"results": {"type": "array", "items": {
       "type": "object", "required": ["statement_id"], "properties": {
@@ -234,13 +258,121 @@ paths = {
      "parameters": [{"name": "kinds", "in": "query", "required": False, "schema": {"type": "string"}},
                     {"name": "twin", "in": "query", "required": False, "schema": {"type": "string"}}],
      "responses": {"200": {"description": "An endless text/event-stream.", "content": {"text/event-stream": {"schema": {"type": "string"}}}}, **COMMON}}},
+ "/pki/ca.crt": {"get": {"operationId": "caCertificate", "summary": "The device CA certificate (PEM); devices check it against the fingerprint in their enrollment token.",
+     "security": [{}], "responses": {"200": {"description": "PEM.", "content": {"application/x-pem-file": {"schema": {"type": "string"}}}}}}},
+ "/pki/crl": {"get": {"operationId": "revocationList", "summary": "The certificate revocation list (DER, RFC 5280).",
+     "security": [{}], "responses": {"200": {"description": "DER.", "content": {"application/pkix-crl": {"schema": {"type": "string"}}}}}}},
+ "/api/v1/enroll": {"post": {"operationId": "enroll", "summary": "Exchange a one-time enrollment token and a CSR for a device certificate.",
+     "security": [{}],
+     "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "required": ["token", "csr"], "properties": {
+         "token": {"type": "string"}, "csr": {"type": "string", "description": "PEM certificate signing request (ECDSA P-256)."}}}}}},
+     "responses": {"201": js("Issued.", ref("Enrollment")), "400": problem("Malformed token, CSR or body."),
+                   "403": problem("Unknown, used or expired token."), "413": problem("Body too large."), "422": problem("Wrong types.")}}},
+ "/api/v1/enroll/renew": {"post": {"operationId": "renew", "summary": "A fresh certificate for a device that presents its current one (HTTPS client certificate).",
+     "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "required": ["csr"], "properties": {"csr": {"type": "string"}}}}}},
+     "responses": {"201": js("Issued.", ref("Enrollment")), "403": problem("Not a device with a current certificate."),
+                   "413": problem("Body too large."), "422": problem("Wrong types."), **COMMON}}},
+ "/api/v1/enrollment-tokens": {"post": {"operationId": "createEnrollmentToken", "summary": "A one-time enrollment token for a twin (created if missing).",
+     "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "required": ["twin"], "properties": {
+         "twin": TWIN_ID, "model": nullable(MODEL_ID), "ttl": {"type": ["string", "null"], "pattern": "^[1-9][0-9]{0,5}[smhd]$"},
+         "tenant": {"type": ["string", "null"]}}}}}},
+     "responses": {"201": js("The token, shown once.", {"type": "object", "required": ["token", "twin", "expires_at", "ca_fingerprint"], "properties": {
+         "token": {"type": "string"}, "twin": {"type": "string"}, "expires_at": {"type": "string"}, "ca_fingerprint": {"type": "string"}}}),
+                   "403": problem("Role may not manage devices."), "404": problem("Unknown model."), "409": problem("Conflict."),
+                   "413": problem("Body too large."), "422": problem("Invalid twin, model or ttl."), **COMMON}}},
+ "/api/v1/devices": {"get": {"operationId": "listDevices", "summary": "Enrolled devices with trust score, tier, posture and certificates.",
+     "responses": {"200": js("Devices.", {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": ref("Device")}}}),
+                   "403": problem("Role may not manage devices."), **COMMON}}},
+ "/api/v1/devices/{id}": {"parameters": [TWIN_PATH], "get": {"operationId": "getDevice", "summary": "A device's trust score, tier, posture and certificates.",
+     "responses": {"200": js("The device.", ref("Device")), "403": problem("Role may not manage devices."), "422": problem("Invalid twin id."), **COMMON}}},
+ "/api/v1/devices/{id}/revoke": {"parameters": [TWIN_PATH], "post": {"operationId": "revokeDevice",
+     "summary": "Revoke every certificate of the twin's device and close its live connections.",
+     "requestBody": {"required": False, "content": {"application/json": {"schema": {"type": "object", "properties": {"reason": {"type": ["string", "null"]}}}}}},
+     "responses": {"200": js("Revoked.", {"type": "object", "required": ["revokedCertificates", "closedConnections"], "properties": {
+         "revokedCertificates": {"type": "array", "items": {"type": "string"}}, "closedConnections": {"type": "integer"}}}),
+                   "403": problem("Role may not manage devices."), "413": problem("Body too large."), "422": problem("Wrong types."), **COMMON}}},
+ "/api/v1/devices/{id}/tier": {"parameters": [TWIN_PATH], "put": {"operationId": "setDeviceTier",
+     "summary": "Override a device's trust tier with a reason (null clears the override).",
+     "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "required": ["reason"], "properties": {
+         "tier": {"type": ["string", "null"], "enum": ["trusted", "restricted", "quarantined", "blocked", None]}, "reason": {"type": "string"}}}}}},
+     "responses": {"200": js("The device.", ref("Device")), "403": problem("Role may not manage devices."), "413": problem("Body too large."),
+                   "422": problem("No reason or wrong types."), **COMMON}}},
+ "/api/v1/posture-policy": {
+   "get": {"operationId": "getPosturePolicy", "summary": "What the tenant requires of device posture.",
+           "responses": {"200": js("The policy.", ref("PosturePolicy")), "403": problem("Role may not manage devices."), **COMMON}},
+   "put": {"operationId": "setPosturePolicy", "summary": "Replace the posture policy; every device's last report is checked again.",
+           "requestBody": {"required": True, "content": {"application/json": {"schema": ref("PosturePolicy")}}},
+           "responses": {"200": js("The policy.", ref("PosturePolicy")), "403": problem("Role may not manage devices."), "413": problem("Body too large."),
+                         "422": problem("Wrong types."), **COMMON}}},
+ "/api/v1/policies": {
+   "get": {"operationId": "listPolicies", "summary": "Topic policy documents (the built-in device policy first).",
+           "responses": {"200": js("Policies.", {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": ref("Policy")}}}),
+                         "403": problem("Role may not manage devices."), **COMMON}},
+   "put": {"operationId": "setPolicies", "summary": "Replace the tenant's policy documents.",
+           "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "required": ["items"], "properties": {
+               "items": {"type": "array", "items": ref("Policy")}}}}}},
+           "responses": {"200": js("Policies.", {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": ref("Policy")}}}),
+                         "403": problem("Role may not manage devices."), "413": problem("Body too large."), "422": problem("Invalid policy."), **COMMON}}},
+ "/api/v1/audit": {"get": {"operationId": "listAudit", "summary": "Audit entries after a sequence number, oldest first.",
+     "parameters": [{"name": "after", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0}},
+                    {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
+     "responses": {"200": js("Entries.", {"type": "object", "required": ["entries"], "properties": {"entries": {"type": "array", "items": ref("AuditEntry")}}}),
+                   "403": problem("Role may not read the audit log."), "422": problem("Invalid after or limit."), **COMMON}}},
+ "/api/v1/audit/verify": {"get": {"operationId": "verifyAudit", "summary": "Verify the hash chain and signed checkpoints.",
+     "responses": {"200": js("The finding.", {"type": "object", "required": ["intact", "finding"], "properties": {
+         "intact": {"type": "string", "enum": ["true", "false"]}, "finding": {"type": "string"}}}),
+                   "403": problem("Role may not read the audit log."), **COMMON}}},
+ "/api/v1/setup": {"post": {"operationId": "setupFirstAdmin", "summary": "Create the first administrator with the one-time setup token printed at start.",
+     "security": [{}],
+     "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "required": ["token", "name", "password"], "properties": {
+         "token": {"type": "string"}, "name": {"type": "string"}, "password": {"type": "string"}}}}}},
+     "responses": {"201": js("Created.", ref("User")), "400": problem("Bad request."), "403": problem("Wrong, used or expired token."),
+                   "413": problem("Body too large."), "422": problem("Weak password or invalid name.")}}},
+ "/api/v1/login": {"post": {"operationId": "login", "summary": "Log in: a session token, also set as an HttpOnly cookie with a CSRF token.",
+     "security": [{}],
+     "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "required": ["name", "password"], "properties": {
+         "name": {"type": "string"}, "password": {"type": "string"}, "totp": {"type": ["string", "null"]}}}}}},
+     "responses": {"200": js("Logged in.", {"type": "object", "required": ["token", "csrf", "expires_at", "mfa_pending"], "properties": {
+         "token": {"type": "string"}, "csrf": {"type": "string"}, "expires_at": {"type": "string"}, "mfa_pending": {"type": "boolean"}}}),
+                   "400": problem("Bad request."), "401": problem("Wrong name, password or code."), "413": problem("Body too large."),
+                   "422": problem("Wrong types."), "429": problem("Account locked after repeated failures.")}}},
+ "/api/v1/logout": {"post": {"operationId": "logout", "summary": "End the session.", "responses": {"204": {"description": "Ended."}, **COMMON}}},
+ "/api/v1/me": {"get": {"operationId": "me", "summary": "The caller.", "responses": {"200": js("The caller.", {"type": "object"}), **COMMON}}},
+ "/api/v1/me/totp": {"post": {"operationId": "beginTOTP", "summary": "Start TOTP enrolment: a secret and an otpauth:// URL for authenticator apps.",
+     "responses": {"200": js("The secret.", {"type": "object", "required": ["secret", "otpauth_url"], "properties": {
+         "secret": {"type": "string"}, "otpauth_url": {"type": "string"}}}), "403": problem("Not a user."), **COMMON}}},
+ "/api/v1/me/totp/confirm": {"post": {"operationId": "confirmTOTP", "summary": "Confirm TOTP enrolment with a current code.",
+     "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "required": ["code"], "properties": {"code": {"type": "string"}}}}}},
+     "responses": {"200": js("Enrolled.", {"type": "object"}), "409": problem("No enrolment started."), "413": problem("Body too large."),
+                   "422": problem("Wrong code."), **COMMON}}},
+ "/api/v1/tokens": {"post": {"operationId": "createAPIToken", "summary": "An API token for the caller, with a role no higher than theirs.",
+     "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "required": ["name"], "properties": {
+         "name": {"type": "string"}, "ttl": {"type": ["string", "null"], "pattern": "^[1-9][0-9]{0,5}[smhd]$"},
+         "role": {"type": ["string", "null"], "enum": ["viewer", "engineer", "operator", "security-officer", "admin", None]}}}}}},
+     "responses": {"201": js("The token, shown once.", {"type": "object", "required": ["token", "id", "role", "expires_at"], "properties": {
+         "token": {"type": "string"}, "id": {"type": "string"}, "role": {"type": "string"}, "expires_at": {"type": "string"}}}),
+                   "403": problem("Not a user, or a role higher than the caller's."), "413": problem("Body too large."),
+                   "422": problem("Wrong types or ttl."), **COMMON}}},
+ "/api/v1/tokens/{id}": {"parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}], "delete": {
+     "operationId": "revokeAPIToken", "summary": "Revoke one of the caller's tokens.",
+     "responses": {"204": {"description": "Revoked."}, "404": problem("No such token of the caller."), **COMMON}}},
+ "/api/v1/users": {
+   "get": {"operationId": "listUsers", "summary": "Users of the tenant.", "responses": {"200": js("Users.", {"type": "object", "required": ["items"], "properties": {
+       "items": {"type": "array", "items": ref("User")}}}), "403": problem("Administrators only."), **COMMON}},
+   "post": {"operationId": "createUser", "summary": "Add a user (password: 12+ characters, not a common one).",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "required": ["name", "role", "password"], "properties": {
+                "name": {"type": "string"}, "role": {"type": "string", "enum": ["viewer", "engineer", "operator", "security-officer", "admin"]},
+                "password": {"type": "string"}, "tenant": {"type": ["string", "null"]}}}}}},
+            "responses": {"201": js("Created.", {"type": "object"}), "403": problem("Administrators only."), "409": problem("The user exists."),
+                          "413": problem("Body too large."), "422": problem("Weak password or invalid name."), **COMMON}}},
 }
 doc = {"openapi": "3.1.0",
        "info": {"title": "TwinGuard API", "version": "0.2.0",
-                "description": "Digital twins, telemetry and the InfluxDB 1.x compatible endpoints of TwinGuard. Errors are RFC 9457 problem details (application/problem+json) except on /write and /query, which answer in InfluxDB's shape."},
+                "description": "Digital twins, telemetry, device identity, users and audit, and the InfluxDB 1.x compatible endpoints of TwinGuard. Errors are RFC 9457 problem details (application/problem+json) except on /write and /query, which answer in InfluxDB's shape."},
        "servers": [{"url": "/"}],
-       "security": [{"basic": []}, {}],
-       "components": {"securitySchemes": {"basic": {"type": "http", "scheme": "basic"}}, "schemas": schemas},
+       "security": [{"basic": []}, {"bearer": []}, {}],
+       "components": {"securitySchemes": {"basic": {"type": "http", "scheme": "basic"}, "bearer": {"type": "http", "scheme": "bearer"}},
+                      "schemas": schemas},
        "paths": paths}
 def compact(v): return json.dumps(v, separators=(",", ":"))
 lines = ["{", ' "openapi": "3.1.0",', ' "info": ' + compact(doc["info"]) + ",", ' "servers": ' + compact(doc["servers"]) + ",",

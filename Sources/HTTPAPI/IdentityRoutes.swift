@@ -152,12 +152,12 @@ struct IdentityRoutes {
         }
         router.get("api/v1/devices/:twin") { _, context in
             let principal = try context.requirePrincipal()
-            let twin = try context.parameters.require("twin")
+            let twin = try Self.twinID(context)
             return try HTTPJSON.encode(.ok, Self.device(identity, tenant: principal.tenant, twin: twin))
         }
         router.post("api/v1/devices/:twin/revoke") { request, context in
             let principal = try context.requirePrincipal()
-            let twin = try context.parameters.require("twin")
+            let twin = try Self.twinID(context)
             let body = try HTTPJSON.decode(ReasonRequest.self, from: try await HTTPJSON.body(request, limit: 16 * 1024), what: "revocation")
             let result = try await identity.revoke(
                 tenant: try Self.tenant(FormEncoding.decode(request.uri.query ?? "")["tenant"], for: principal), twin: twin, reason: body.reason ?? "revoked by \(principal.subject)", actor: principal.subject)
@@ -165,7 +165,7 @@ struct IdentityRoutes {
         }
         router.put("api/v1/devices/:twin/tier") { request, context in
             let principal = try context.requirePrincipal()
-            let twin = try context.parameters.require("twin")
+            let twin = try Self.twinID(context)
             let body = try HTTPJSON.decode(TierRequest.self, from: try await HTTPJSON.body(request, limit: 16 * 1024), what: "trust tier")
             guard !body.reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
                 throw ProblemDetails(status: .unprocessableContent, code: "invalid", detail: "An override needs a 'reason'.")
@@ -189,8 +189,12 @@ struct IdentityRoutes {
         router.get("api/v1/audit") { request, context in
             let principal = try context.requirePrincipal()
             let query = FormEncoding.decode(request.uri.query ?? "")
-            let after = Int64(query["after"] ?? "0") ?? 0
-            let limit = min(max(Int(query["limit"] ?? "100") ?? 100, 1), 1000)
+            guard let after = Int64(query["after"] ?? "0"), after >= 0 else {
+                throw ProblemDetails(status: .unprocessableContent, code: "invalid_parameter", detail: "'after' must be a sequence number (0 or more).")
+            }
+            guard let limit = Int(query["limit"] ?? "100"), (1...1000).contains(limit) else {
+                throw ProblemDetails(status: .unprocessableContent, code: "invalid_parameter", detail: "'limit' must be an integer from 1 to 1000.")
+            }
             let entries = try await identity.auditEntries(after: after, limit: limit)
                 .filter { principal.subject == "local-admin" || $0.tenant == principal.tenant }
             return try HTTPJSON.encode(.ok, ["entries": entries])
@@ -241,6 +245,15 @@ struct IdentityRoutes {
         case .malformedToken, .badRequest: ProblemDetails(status: .badRequest, code: "bad_enrollment", detail: error.description)
         case .unknownToken, .tokenUsed, .tokenExpired, .wrongCA: ProblemDetails(status: .forbidden, code: "enrollment_refused", detail: error.description)
         }
+    }
+
+    /// The `:twin` path parameter, checked.
+    static func twinID(_ context: APIRequestContext) throws -> String {
+        let twin = try context.parameters.require("twin")
+        guard Twin.isValidID(twin) else {
+            throw ProblemDetails(status: .unprocessableContent, code: "invalid_id", detail: "'\(twin.prefix(140))' is not a valid twin id.")
+        }
+        return twin
     }
 
     /// The tenant a request acts in: the caller's own, or any for the local administrator.

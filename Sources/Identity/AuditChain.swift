@@ -79,13 +79,10 @@ public enum AuditChain {
     }
 }
 
-/// Appends to the audit log, one entry at a time, each chained to the one before.
-///
-/// One writer per data dir (the server, or the CLI on a stopped server: the data-dir lock sees to it),
-/// so the head kept here is the head in the store.
-public actor AuditLog {
+/// Appends to the audit log, one entry at a time, each chained to the one before. The store builds each
+/// entry inside the transaction that writes it, so appends from many tasks never fork the chain.
+public struct AuditLog: Sendable {
     let store: any IdentityStore
-    private var head: (sequence: Int64, hash: String)?
 
     public init(store: any IdentityStore) {
         self.store = store
@@ -96,21 +93,14 @@ public actor AuditLog {
     public func record(
         tenant: TenantID, actor: String, action: String, target: String, outcome: String, detail: String = ""
     ) async throws -> AuditEntry {
-        let last: (sequence: Int64, hash: String)
-        if let head = self.head {
-            last = head
-        } else if let stored = try await self.store.lastAuditEntry() {
-            last = (stored.sequence, stored.hash)
-        } else {
-            last = (0, AuditChain.genesis)
+        let time = WallClock.nowNanoseconds()
+        return try await self.store.appendAudit { last in
+            var entry = AuditEntry(
+                sequence: (last?.sequence ?? 0) + 1, time: time, tenant: tenant, actor: actor, action: action, target: target,
+                outcome: outcome, detail: detail, previousHash: last?.hash ?? AuditChain.genesis, hash: "")
+            entry.hash = AuditChain.hash(of: entry)
+            return entry
         }
-        var entry = AuditEntry(
-            sequence: last.sequence + 1, time: WallClock.nowNanoseconds(), tenant: tenant, actor: actor, action: action,
-            target: target, outcome: outcome, detail: detail, previousHash: last.hash, hash: "")
-        entry.hash = AuditChain.hash(of: entry)
-        try await self.store.appendAudit(entry)
-        self.head = (entry.sequence, entry.hash)
-        return entry
     }
 }
 

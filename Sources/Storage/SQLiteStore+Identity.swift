@@ -102,9 +102,12 @@ extension SQLiteStore: IdentityStore {
         }
     }
 
-    public func appendAudit(_ entry: AuditEntry) async throws {
-        try await self.identityWrite("audit entry") { db in
-            try db.execute(
+    public func appendAudit(_ make: @escaping @Sendable (AuditEntry?) -> AuditEntry) async throws -> AuditEntry {
+        do {
+            return try await self.database.write { db in
+                let last = try Row.fetchOne(db, sql: "SELECT * FROM audit_log ORDER BY sequence DESC LIMIT 1").map(Self.auditEntry)
+                let entry = make(last)
+                try db.execute(
                 sql: """
                     INSERT INTO audit_log (sequence, time, tenant, actor, action, target, outcome, detail, previous_hash, hash)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -113,6 +116,10 @@ extension SQLiteStore: IdentityStore {
                     entry.sequence, entry.time, entry.tenant.rawValue, entry.actor, entry.action, entry.target, entry.outcome,
                     entry.detail, entry.previousHash, entry.hash,
                 ])
+                return entry
+            }
+        } catch {
+            throw StorageError.writeFailed("audit entry", error)
         }
     }
 

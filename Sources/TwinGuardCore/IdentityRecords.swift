@@ -187,8 +187,9 @@ public protocol IdentityStore: Sendable {
     func deleteAccessToken(id: String) async throws
     func loadAccessTokens() async throws -> [AccessTokenRecord]
 
-    /// Appends an entry; fails if its sequence number is taken.
-    func appendAudit(_ entry: AuditEntry) async throws
+    /// Appends the entry `make` builds from the current last entry (`nil` for the first), in one
+    /// transaction: concurrent appends are serialised, so the chain never forks.
+    func appendAudit(_ make: @escaping @Sendable (AuditEntry?) -> AuditEntry) async throws -> AuditEntry
     /// Identity settings kept as JSON documents by key: policy documents and posture policy per tenant,
     /// each device's trust record.
     func saveSetting(key: String, document: [UInt8]) async throws
