@@ -108,6 +108,9 @@ extension IdentityService {
                 return .allow
             }
             self.recordTopicViolation(principal)
+            self.auditDenial(
+                tenant: principal.tenant, actor: principal.subject, action: "mqtt.publish", target: topic,
+                detail: "no policy grants this topic (further denials of this device within 10 s are logged, not audited)")
             return .deny(reason: "no policy lets device '\(principal.subject)' publish to '\(topic)'")
         case .subscribe(let filter):
             guard tier.maySubscribe else {
@@ -117,6 +120,9 @@ extension IdentityService {
                 return .allow
             }
             self.recordTopicViolation(principal)
+            self.auditDenial(
+                tenant: principal.tenant, actor: principal.subject, action: "mqtt.subscribe", target: filter,
+                detail: "no policy grants this filter (further denials of this device within 10 s are logged, not audited)")
             return .deny(reason: "no policy lets device '\(principal.subject)' subscribe to '\(filter)'")
         }
     }

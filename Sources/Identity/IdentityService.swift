@@ -24,6 +24,8 @@ public final class IdentityService: Sendable {
     /// Recent behaviour per device (rate limits, violations); apart from `state` so that counting a message
     /// does not wait for other identity work.
     let behaviours = Mutex<[DeviceKey: Behaviour]>([:])
+    /// Keeps per-message denials from flooding the audit log.
+    let denials = DenialAuditor()
     /// The per-device message and byte rates.
     public let rateLimits: RateLimits
 

@@ -152,7 +152,7 @@ public struct TwinGuardServer: Sendable {
         if let configuredHTTPSPort = configuration.httpsPort {
             let tlsConfiguration = TLSChannelConfiguration(
                 tlsConfiguration: tls.configuration(requireClientCertificate: false),
-                customVerificationCallback: { chain, promise in promise.succeed(tls.verify(chain, listener: "https")) })
+                customVerificationCallback: { chain, promise in promise.succeed(tls.verify(chain, listener: "https", remote: nil)) })
             services.append(
                 try HTTPAPIServer.makeApplication(
                     host: host, port: configuredHTTPSPort, group: group, dependencies: dependencies, logger: httpLogger,

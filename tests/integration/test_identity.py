@@ -94,6 +94,9 @@ def test_certificate_of_another_ca_is_refused(secure, tmp_path):
                        "--cert", files[1], "--key", files[2], "-t", "tg/default/pump-rogue/telemetry", "-m", "{}")
     assert result.returncode != 0
     assert "not issued by this server's device CA" in secure.log()
+    time.sleep(0.3)
+    refusals = [e for e in audit_actions(secure) if e["action"] == "tls.certificate"]
+    assert refusals and "not issued by this server's device CA" in refusals[0]["detail"]
 
 
 def issue_with(tmp_path, ca_key, issuer, tenant, twin, not_before, not_after, ca_file):
@@ -146,7 +149,11 @@ def test_one_twin_cannot_publish_or_subscribe_on_another_twins_topics(secure, tm
     assert legacy.disconnected.wait(5)
     assert "no policy lets device '%s' publish to 'tg/default/%s/telemetry'" % (mine, other) in secure.log()
     metrics = httpclient.request(secure.http_port, "GET", "/metrics").body.decode()
-    assert "twinguard_mqtt_authorization_denials_total" in metrics or "denied" in metrics
+    line = [l for l in metrics.splitlines() if l.startswith("twinguard_mqtt_authorization_denials_total")][0]
+    assert int(float(line.split()[-1])) >= 4
+    # Audited too, at most once per device and kind every 10 s so that a flood cannot fill the log.
+    denied = [e for e in audit_actions(secure) if e["action"] == "mqtt.publish" and e["actor"] == mine]
+    assert len(denied) == 1 and denied[0]["outcome"] == "deny" and denied[0]["target"] == "tg/default/%s/telemetry" % other
 
 
 def test_client_id_of_another_device_cannot_take_over_its_session(secure, tmp_path):

@@ -7,7 +7,7 @@ import TwinGuardCore
 /// listeners share every other part of the pipeline.
 public protocol ListenerSecurity: Sendable {
     /// Adds the security handlers to a new connection's pipeline, before any MQTT handler.
-    func addHandlers(to pipeline: ChannelPipeline.SynchronousOperations) throws
+    func addHandlers(to channel: any Channel) throws
     /// The identity of the client certificate verified in the handshake, read when CONNECT arrives.
     func clientCertificate(in pipeline: ChannelPipeline.SynchronousOperations) -> ClientCertificate?
 }

@@ -77,7 +77,7 @@ public final class MQTTServer: Service {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
-                    try listener.security?.addHandlers(to: pipeline)
+                    try listener.security?.addHandlers(to: channel)
                     switch listener.transport {
                     case .tcp:
                         try Self.addMQTTHandlers(to: pipeline, broker: broker, transport: listener.name, security: listener.security)

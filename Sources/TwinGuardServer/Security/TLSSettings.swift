@@ -19,6 +19,7 @@ public struct TLSSettings: Sendable {
     let key: NIOSSLPrivateKey
     let caCertificate: NIOSSLCertificate
     let check: DeviceCertificateCheck
+    let identity: IdentityService
     let logger: Logger
 
     /// TLS 1.2 suites (TLS 1.3's are all AEAD): forward secrecy and AEAD only.
@@ -45,7 +46,7 @@ public struct TLSSettings: Sendable {
             certificate: try NIOSSLCertificate(bytes: Array(pem.utf8), format: .pem),
             key: try NIOSSLPrivateKey(bytes: Array(key.pemRepresentation.utf8), format: .pem),
             caCertificate: try NIOSSLCertificate(bytes: identity.authority.certificateDER, format: .der),
-            check: identity.certificateCheck, logger: logger)
+            check: identity.certificateCheck, identity: identity, logger: logger)
     }
 
     /// A server configuration; `requireClientCertificate` false means requested, not required.
@@ -61,7 +62,7 @@ public struct TLSSettings: Sendable {
 
     /// Verifies a client's certificate chain with the device CA and the revocation list (replacing the TLS
     /// library's own check, which knows nothing of revocation).
-    func verify(_ chain: [NIOSSLCertificate], listener: String) -> NIOSSLVerificationResult {
+    func verify(_ chain: [NIOSSLCertificate], listener: String, remote: String?) -> NIOSSLVerificationResult {
         guard let leaf = chain.first, let der = try? leaf.toDERBytes() else { return .failed }
         switch self.check.check(der: der) {
         case .success:
@@ -70,6 +71,7 @@ public struct TLSSettings: Sendable {
             self.logger.notice(
                 "client certificate refused",
                 metadata: ["listener": "\(listener)", "auth.decision": "deny", "auth.reason": "\(rejection)"])
+            self.identity.noteCertificateRefusal(rejection.description, listener: listener, remote: remote)
             return .failed
         }
     }
@@ -93,11 +95,12 @@ struct MutualTLSListenerSecurity: ListenerSecurity {
         self.context = try NIOSSLContext(configuration: settings.configuration(requireClientCertificate: true))
     }
 
-    func addHandlers(to pipeline: ChannelPipeline.SynchronousOperations) throws {
+    func addHandlers(to channel: any Channel) throws {
         let settings = self.settings
-        try pipeline.addHandler(
+        let remote = channel.remoteAddress.map { "\($0)" }
+        try channel.pipeline.syncOperations.addHandler(
             NIOSSLServerHandler(context: self.context) { chain, promise in
-                promise.succeed(settings.verify(chain, listener: "mqtts"))
+                promise.succeed(settings.verify(chain, listener: "mqtts", remote: remote))
             })
     }
 

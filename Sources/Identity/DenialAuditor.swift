@@ -1,0 +1,34 @@
+import Synchronization
+import TwinGuardCore
+
+/// Writes per-message denials (a device on a foreign topic, a refused certificate) to the audit log
+/// without letting a misbehaving device flood it: at most one entry per subject and kind of denial
+/// every 10 seconds. Every denial is still logged and counted where it happens.
+final class DenialAuditor: Sendable {
+    private let last = Mutex<[String: Int64]>([:])
+    static let interval: Int64 = 10_000_000_000
+
+    /// Whether a denial under `key` should be audited now.
+    func admit(_ key: String, now: Int64 = WallClock.nowNanoseconds()) -> Bool {
+        self.last.withLock { last in
+            if let previous = last[key], now - previous < Self.interval { return false }
+            if last.count > 100_000 { last.removeAll() }
+            last[key] = now
+            return true
+        }
+    }
+}
+
+extension IdentityService {
+    /// Audits a denial, at most once per 10 s for the same subject and action.
+    func auditDenial(tenant: TenantID, actor: String, action: String, target: String, detail: String) {
+        guard self.denials.admit("\(tenant.rawValue)\u{1F}\(actor)\u{1F}\(action)") else { return }
+        let audit = self.audit
+        Task { _ = try? await audit.record(tenant: tenant, actor: actor, action: action, target: target, outcome: "deny", detail: detail) }
+    }
+
+    /// A client certificate was refused in a TLS handshake.
+    public func noteCertificateRefusal(_ reason: String, listener: String, remote: String?) {
+        self.auditDenial(tenant: .default, actor: remote ?? "unknown", action: "tls.certificate", target: listener, detail: reason)
+    }
+}
