@@ -92,10 +92,19 @@ extension IdentityService {
 
     /// The per-message decision for a device: its tier first, then the policy documents that apply to it.
     func authorizeDevice(_ action: BrokerAction, principal: Principal) -> AuthorizationDecision {
-        let (tier, policies) = self.state.withLock { state in
-            (state.trust[DeviceKey(tenant: principal.tenant, twin: principal.subject)]?.tier ?? .trusted, state.policies[principal.tenant] ?? [])
+        let key = DeviceKey(tenant: principal.tenant, twin: principal.subject)
+        // The device's grants, compiled once per policy change (not per message).
+        let (tier, grants) = self.state.withLock { state -> (TrustTier, CompiledGrants) in
+            let tier = state.trust[key]?.tier ?? .trusted
+            if let cached = state.compiledGrants[key], cached.generation == state.policyGeneration { return (tier, cached) }
+            let applicable = ([PolicyDocument.deviceDefault] + (state.policies[principal.tenant] ?? [])).filter { $0.applies(to: principal) }
+            let compiled = CompiledGrants(
+                generation: state.policyGeneration, publish: applicable.flatMap { $0.patterns($0.publish, for: principal) },
+                subscribe: applicable.flatMap { $0.patterns($0.subscribe, for: principal) })
+            if state.compiledGrants.count > 200_000 { state.compiledGrants.removeAll() }
+            state.compiledGrants[key] = compiled
+            return (tier, compiled)
         }
-        let applicable = ([PolicyDocument.deviceDefault] + policies).filter { $0.applies(to: principal) }
         switch action {
         case .publish(let topic):
             if let allowed = tier.publishableSuffixes {
@@ -104,9 +113,7 @@ extension IdentityService {
                     return .deny(reason: "device '\(principal.subject)' is \(tier.rawValue): may not publish to '\(topic)'")
                 }
             }
-            for policy in applicable where policy.patterns(policy.publish, for: principal).contains(where: { $0.matches(topic: topic) }) {
-                return .allow
-            }
+            if grants.publish.contains(where: { $0.matches(topic: topic) }) { return .allow }
             self.recordTopicViolation(principal)
             self.auditDenial(
                 tenant: principal.tenant, actor: principal.subject, action: "mqtt.publish", target: topic,
@@ -116,9 +123,7 @@ extension IdentityService {
             guard tier.maySubscribe else {
                 return .deny(reason: "device '\(principal.subject)' is \(tier.rawValue): may not subscribe to '\(filter)'")
             }
-            for policy in applicable where policy.patterns(policy.subscribe, for: principal).contains(where: { $0.covers(filter: filter) }) {
-                return .allow
-            }
+            if grants.subscribe.contains(where: { $0.covers(filter: filter) }) { return .allow }
             self.recordTopicViolation(principal)
             self.auditDenial(
                 tenant: principal.tenant, actor: principal.subject, action: "mqtt.subscribe", target: filter,

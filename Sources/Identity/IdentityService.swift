@@ -32,6 +32,13 @@ public final class IdentityService: Sendable {
     /// How long device certificates are valid.
     public let certificateValidity: TimeInterval
 
+    /// A device's topic grants with `{tenant}` and `{twin}` filled in.
+    struct CompiledGrants {
+        let generation: Int
+        let publish: [TopicPattern]
+        let subscribe: [TopicPattern]
+    }
+
     struct DeviceKey: Hashable {
         let tenant: TenantID
         let twin: String
@@ -44,6 +51,9 @@ public final class IdentityService: Sendable {
         var posturePolicies: [TenantID: PosturePolicy] = [:]
         /// Policy documents per tenant, besides the built-in ``PolicyDocument/deviceDefault``.
         var policies: [TenantID: [PolicyDocument]] = [:]
+        /// Bumped by every policy change; compiled grants of an older generation are recompiled.
+        var policyGeneration = 0
+        var compiledGrants: [DeviceKey: CompiledGrants] = [:]
         var users: [String: UserRecord] = [:]
         /// Hash of (bcrypt hash, password) → ns until which it counts as verified.
         var verifiedPasswords: [String: Int64] = [:]

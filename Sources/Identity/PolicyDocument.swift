@@ -95,7 +95,10 @@ extension IdentityService {
         }
         let data = try JSONEncoder().encode(documents)
         try await self.store.saveSetting(key: "policies/\(tenant.rawValue)", document: Array(data))
-        self.state.withLock { $0.policies[tenant] = documents }
+        self.state.withLock { state in
+            state.policies[tenant] = documents
+            state.policyGeneration += 1
+        }
         try await self.audit.record(
             tenant: tenant, actor: actor, action: "policy.topics", target: tenant.rawValue, outcome: "success",
             detail: String(decoding: data, as: UTF8.self))
