@@ -67,7 +67,7 @@ struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
         let remote = context.channel.remoteAddress.map { "\($0)" }
         if let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") {
             let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
-            if let expected = self.localAdminToken, Self.constantTimeEqual(Array(token.utf8), Array(expected.utf8)) {
+            if let expected = self.localAdminToken, ConstantTime.equal(Array(token.utf8), Array(expected.utf8)) {
                 return .caller(Caller(principal: Principal(tenant: .default, role: .admin, subject: "local-admin")))
             }
             return self.tokenCaller(token, csrf: nil, cookie: false, request: request)
@@ -174,10 +174,4 @@ struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
         return try ProblemDetails(status: .forbidden, code: "forbidden", detail: detail).response(from: request, context: context)
     }
 
-    static func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
-        guard lhs.count == rhs.count else { return false }
-        var difference: UInt8 = 0
-        for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }
-        return difference == 0
-    }
 }

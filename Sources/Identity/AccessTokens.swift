@@ -76,7 +76,7 @@ extension IdentityService {
         let parts = text.split(separator: "_", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0] == "tg",
             let record = self.state.withLock({ $0.accessTokens[String(parts[1])] }),
-            Self.constantTimeEqual(Array(record.secretHash.utf8), Array(Hex.sha256(Array(parts[2].utf8)).utf8))
+            ConstantTime.equal(Array(record.secretHash.utf8), Array(Hex.sha256(Array(parts[2].utf8)).utf8))
         else { return .failure(.unknown) }
         guard record.expiresAt > WallClock.nowNanoseconds() else { return .failure(.expired) }
         return .success(record)
@@ -85,7 +85,7 @@ extension IdentityService {
     /// Whether `csrf` is the CSRF token of `session`.
     public func csrfMatches(_ csrf: String, session: AccessTokenRecord) -> Bool {
         guard let expected = session.csrfHash else { return false }
-        return Self.constantTimeEqual(Array(expected.utf8), Array(Hex.sha256(Array(csrf.utf8)).utf8))
+        return ConstantTime.equal(Array(expected.utf8), Array(Hex.sha256(Array(csrf.utf8)).utf8))
     }
 
     /// Ends a session or revokes an API token of `user`.
@@ -124,7 +124,7 @@ extension IdentityService {
     public func completeFirstAdminSetup(token: String, name: String, password: String, remote: String?) async throws -> UserRecord {
         let valid = self.state.withLock { state -> Bool in
             guard let setup = state.setup, state.users.isEmpty, setup.expiresAt > WallClock.nowNanoseconds(),
-                Self.constantTimeEqual(Array(setup.hash.utf8), Array(Hex.sha256(Array(token.utf8)).utf8))
+                ConstantTime.equal(Array(setup.hash.utf8), Array(Hex.sha256(Array(token.utf8)).utf8))
             else { return false }
             return true
         }

@@ -114,21 +114,22 @@ extension IdentityService {
                 }
             }
             if grants.publish.contains(where: { $0.matches(topic: topic) }) { return .allow }
-            self.recordTopicViolation(principal)
-            self.auditDenial(
-                tenant: principal.tenant, actor: principal.subject, action: "mqtt.publish", target: topic,
-                detail: "no policy grants this topic (further denials of this device within 10 s are logged, not audited)")
-            return .deny(reason: "no policy lets device '\(principal.subject)' publish to '\(topic)'")
+            return self.refuseUngranted(principal, action: "publish to", topic: topic)
         case .subscribe(let filter):
             guard tier.maySubscribe else {
                 return .deny(reason: "device '\(principal.subject)' is \(tier.rawValue): may not subscribe to '\(filter)'")
             }
             if grants.subscribe.contains(where: { $0.covers(filter: filter) }) { return .allow }
-            self.recordTopicViolation(principal)
-            self.auditDenial(
-                tenant: principal.tenant, actor: principal.subject, action: "mqtt.subscribe", target: filter,
-                detail: "no policy grants this filter (further denials of this device within 10 s are logged, not audited)")
-            return .deny(reason: "no policy lets device '\(principal.subject)' subscribe to '\(filter)'")
+            return self.refuseUngranted(principal, action: "subscribe to", topic: filter)
         }
+    }
+
+    /// A topic no policy grants: counted against the device's trust score and audited (rate-limited).
+    private func refuseUngranted(_ principal: Principal, action: String, topic: String) -> AuthorizationDecision {
+        self.recordTopicViolation(principal)
+        self.auditDenial(
+            tenant: principal.tenant, actor: principal.subject, action: action == "publish to" ? "mqtt.publish" : "mqtt.subscribe",
+            target: topic, detail: "no policy grants this topic (further denials of this device within 10 s are logged, not audited)")
+        return .deny(reason: "no policy lets device '\(principal.subject)' \(action) '\(topic)'")
     }
 }

@@ -179,7 +179,7 @@ extension IdentityService {
         guard let token = EnrollmentToken(text) else { throw try await refuse(.default, "?", .malformedToken) }
         guard token.caFingerprint == self.authority.fingerprint else { throw try await refuse(.default, "?", .wrongCA) }
         guard let record = try await self.store.enrollmentToken(id: token.id),
-            Self.constantTimeEqual(Array(record.secretHash.utf8), Array(token.secretHash.utf8))
+            ConstantTime.equal(Array(record.secretHash.utf8), Array(token.secretHash.utf8))
         else { throw try await refuse(.default, "?", .unknownToken) }
         let now = WallClock.nowNanoseconds()
         guard record.usedAt == nil else { throw try await refuse(record.tenant, record.twin, .tokenUsed) }
@@ -237,12 +237,6 @@ extension IdentityService {
         }
     }
 
-    static func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
-        guard lhs.count == rhs.count else { return false }
-        var difference: UInt8 = 0
-        for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }
-        return difference == 0
-    }
 }
 
 // MARK: - Revocation and trust tiers

@@ -26,7 +26,7 @@ public struct AccessPolicy: Authorizer {
 
     private func decide(_ credentials: ConnectCredentials) -> AuthenticationResult {
         if let username = credentials.username, let expected = self.ephemeralCredentials[username] {
-            guard let password = credentials.password, Self.constantTimeEqual(password, expected) else {
+            guard let password = credentials.password, ConstantTime.equal(password, expected) else {
                 return .refused(.badCredentials)
             }
             return .accepted(Principal(tenant: .default, role: .operator, subject: username))
@@ -56,11 +56,4 @@ public struct AccessPolicy: Authorizer {
         return String((0..<20).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
     }
 
-    /// Compares secrets without leaking where they differ through timing.
-    static func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
-        guard lhs.count == rhs.count else { return false }
-        var difference: UInt8 = 0
-        for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }
-        return difference == 0
-    }
 }
