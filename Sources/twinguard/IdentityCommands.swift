@@ -55,7 +55,8 @@ struct EnrollmentTokenCommand: AsyncParsableCommand {
 /// `twinguard device …`
 struct DeviceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "device", abstract: "Enroll a device, or revoke one.", subcommands: [EnrollCommand.self, RevokeCommand.self])
+        commandName: "device", abstract: "Enroll a device, renew its certificate, or revoke one.",
+        subcommands: [EnrollCommand.self, RenewCommand.self, RevokeCommand.self])
 }
 
 /// `twinguard device enroll --server URL --token T --out DIR`: the device side of enrollment.
@@ -73,6 +74,24 @@ struct EnrollCommand: AsyncParsableCommand {
             let result = try await DeviceEnrollment.enroll(server: self.server, token: self.token, directory: self.out)
             print("enrolled as twin '\(result.twin)' of tenant '\(result.tenant)'")
             print("key: \(result.keyPath)  certificate: \(result.certificatePath)  CA: \(result.caPath)")
+        } catch {
+            exitWithError(error)
+        }
+    }
+}
+
+/// `twinguard device renew --server URL --dir DIR`: a fresh certificate before the current one expires.
+struct RenewCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "renew", abstract: "Renew this device's certificate with the current one (replaces DIR/device.key and DIR/device.crt).")
+
+    @Option(help: "The server's HTTPS URL.") var server: String
+    @Option(help: "Where the current key and certificates are (as written by 'device enroll').") var dir: String
+
+    func run() async throws {
+        do {
+            let result = try await DeviceEnrollment.renew(server: self.server, directory: self.dir)
+            print("renewed the certificate of twin '\(result.twin)': \(result.certificatePath)")
         } catch {
             exitWithError(error)
         }

@@ -8,6 +8,7 @@ import sqlite3
 import ssl
 import subprocess
 import time
+import urllib.error
 
 import pytest
 from cryptography import x509
@@ -413,3 +414,35 @@ def test_paho_over_tls_receives_its_desired_state(secure, tmp_path):
     client.disconnect()
     # Presence follows the certificate's twin, whatever the client id.
     assert api(secure, "GET", "/api/v1/twins/%s" % twin).json()["lastSeen"]
+
+
+def test_renewal_needs_the_current_certificate_and_keeps_the_twin(secure, tmp_path):
+    twin = unique("pump")
+    files = enroll(secure, twin, tmp_path / "dev")
+    with open(files[1], "rb") as f:
+        old = x509.load_pem_x509_certificate(f.read())
+    https = "https://127.0.0.1:%d" % secure.ports["https"]
+    renewed = cli("device", "renew", "--server", https, "--dir", str(tmp_path / "dev"))
+    assert renewed.returncode == 0 and twin in renewed.stdout, renewed.stderr
+    with open(files[1], "rb") as f:
+        new = x509.load_pem_x509_certificate(f.read())
+    assert new.serial_number != old.serial_number
+    san = new.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.UniformResourceIdentifier) == ["urn:twinguard:default/%s" % twin]
+    assert oct(os.stat(files[2]).st_mode & 0o777) == "0o600"
+    client = device(secure, files)
+    client.publish("tg/default/%s/telemetry" % twin, b'{"v": 1}', qos=1)
+    assert client.pubacks.get(timeout=5)[1].value == 0
+    client.disconnect()
+    # Without a client certificate there is nothing to renew.
+    context = ssl.create_default_context(cafile=files[0])
+    context.check_hostname = False
+    import urllib.request
+    request = urllib.request.Request(https + "/api/v1/enroll/renew", data=b'{"csr": "x"}', method="POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        urllib.request.urlopen(request, context=context, timeout=10)
+        raise AssertionError("renewal without a certificate was accepted")
+    except urllib.error.HTTPError as error:
+        assert error.code == 401
+    assert any(e["action"] == "device.renew" and e["target"] == twin for e in audit_actions(secure))

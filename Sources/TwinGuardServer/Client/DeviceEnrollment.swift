@@ -81,3 +81,42 @@ public enum DeviceEnrollment {
         return response.text
     }
 }
+
+extension DeviceEnrollment {
+    /// Renews the certificate in `directory` before it expires: a new key and CSR, sent over TLS with the
+    /// current certificate as the client certificate; the files are replaced only once the server answered.
+    public static func renew(server: String, directory: String) async throws -> Result {
+        guard server.hasPrefix("https://") else { throw Failure(description: "renewal needs the server's https:// URL") }
+        let base = server.hasSuffix("/") ? String(server.dropLast()) : server
+        let paths = (certificate: directory + "/device.crt", key: directory + "/device.key", ca: directory + "/ca.crt")
+        let root: NIOSSLCertificate
+        let current: NIOSSLCertificate
+        let currentKey: NIOSSLPrivateKey
+        do {
+            root = try NIOSSLCertificate(file: paths.ca, format: .pem)
+            current = try NIOSSLCertificate(file: paths.certificate, format: .pem)
+            currentKey = try NIOSSLPrivateKey(file: paths.key, format: .pem)
+        } catch {
+            throw Failure(description: "cannot read the current certificate, key and CA in \(directory): \(error)")
+        }
+        let key = P256.Signing.PrivateKey()
+        let csr = try CertificateSigningRequest(
+            version: .v1, subject: try DistinguishedName { CommonName("twinguard-device") }, privateKey: .init(key),
+            attributes: CertificateSigningRequest.Attributes(), signatureAlgorithm: .ecdsaWithSHA256)
+        let body = try JSONSerialization.data(withJSONObject: ["csr": try csr.serializeAsPEM().pemString])
+        let response = try await HTTPRequester.send(
+            .POST, url: base + "/api/v1/enroll/renew", headers: [("Content-Type", "application/json")], body: Array(body),
+            security: .tls(roots: [root], clientCertificate: current, clientKey: currentKey))
+        guard response.status == 201,
+            let document = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
+            let certificate = document["certificate"] as? String
+        else {
+            throw Failure(description: "renewal refused (HTTP \(response.status)): \(Self.detail(response))")
+        }
+        try SecretFile.write(key.pemRepresentation, to: paths.key)
+        try certificate.write(toFile: paths.certificate, atomically: true, encoding: .utf8)
+        return Result(
+            twin: document["twin"] as? String ?? "", tenant: document["tenant"] as? String ?? "", certificatePath: paths.certificate,
+            keyPath: paths.key, caPath: paths.ca)
+    }
+}
