@@ -35,6 +35,21 @@ struct ConfigurationLoaderTests {
         #expect(config.limits.maxInflight == 6)
     }
 
+    @Test("security keys: rate limits, certificate validity and checkpoints, with their bounds")
+    func security() throws {
+        let file = try self.writeTOML("[security]\ndevice_messages_per_second = 50\ncertificate_days = 7\naudit_checkpoint_interval = 60\n")
+        let config = try ConfigurationLoader.load(
+            defaults: ServerConfiguration(), file: file, environment: ["TWINGUARD_SECURITY_DEVICE_BYTES_PER_SECOND": "4096"], overrides: [])
+        #expect(config.deviceMessagesPerSecond == 50)
+        #expect(config.deviceBytesPerSecond == 4096)
+        #expect(config.certificateDays == 7)
+        #expect(config.auditCheckpointSeconds == 60)
+        #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(
+                defaults: ServerConfiguration(), file: nil, environment: ["TWINGUARD_SECURITY_CERTIFICATE_DAYS": "0"], overrides: [])
+        }
+    }
+
     @Test("a listener can be turned off")
     func off() throws {
         let config = try ConfigurationLoader.load(
