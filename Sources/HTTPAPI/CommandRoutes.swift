@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import Identity
 import Hummingbird
 import Logging
 import TwinGuardCore
@@ -27,6 +28,9 @@ struct CommandRoutes {
             let record = try await self.dependencies.commands.invoke(
                 name, twin: id, tenant: principal.tenant, request: payload, timeout: timeout, requestedBy: principal.subject)
             context.logger.info("command sent", metadata: ["twin.id": "\(id)", "command": "\(name)", "status": "\(record.status.rawValue)"])
+            try await self.dependencies.identity.audit.record(
+                tenant: principal.tenant, actor: principal.subject, action: "twin.command", target: id, outcome: record.status.rawValue,
+                detail: "command '\(name)', id \(record.id)")
             if record.status == .deviceOffline {
                 throw ProblemDetails(
                     status: .conflict, code: "device_offline",

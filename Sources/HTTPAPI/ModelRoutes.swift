@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import Identity
 import Hummingbird
 import Logging
 import TwinGuardCore
@@ -24,6 +25,10 @@ struct ModelRoutes {
             let body = try await HTTPJSON.body(request, limit: 1_048_576)
             let (model, created) = try await self.dependencies.registry.addModel(Data(body), tenant: principal.tenant)
             context.logger.info("model uploaded", metadata: ["model.id": "\(model.id)", "created": "\(created)"])
+            if created {
+                try await self.dependencies.identity.audit.record(
+                    tenant: principal.tenant, actor: principal.subject, action: "model.create", target: model.id, outcome: "success")
+            }
             return try HTTPJSON.encode(created ? .created : .ok, model, headers: [.location: "/api/v1/models/\(Self.encode(model.id))"])
         }
         models.get(":id") { _, context in
@@ -32,7 +37,10 @@ struct ModelRoutes {
         }
         models.delete(":id") { _, context in
             let principal = try context.requirePrincipal()
-            try await self.dependencies.registry.deleteModel(try Self.id(context), tenant: principal.tenant)
+            let id = try Self.id(context)
+            try await self.dependencies.registry.deleteModel(id, tenant: principal.tenant)
+            try await self.dependencies.identity.audit.record(
+                tenant: principal.tenant, actor: principal.subject, action: "model.delete", target: id, outcome: "success")
             return Response(status: .noContent)
         }
     }

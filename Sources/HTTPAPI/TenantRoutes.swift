@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import Identity
 import Hummingbird
 import Logging
 import TimeSeries
@@ -66,6 +67,11 @@ struct TenantRoutes {
                 if let tiers { settings.tiers = tiers }
             }
             context.logger.info("tenant settings changed", metadata: ["tenant": "\(principal.tenant)", "principal": "\(principal)"])
+            try await self.dependencies.identity.audit.record(
+                tenant: principal.tenant, actor: principal.subject, action: "tenant.settings", target: principal.tenant.rawValue,
+                outcome: "success",
+                detail: [patch.strict.map { "strict \($0)" }, patch.retention.map { "retention \($0)" },
+                         patch.tiers.map { "tiers \($0.joined(separator: ","))" }].compactMap { $0 }.joined(separator: "; "))
             return try HTTPJSON.encode(.ok, try self.document(principal.tenant))
         }
     }

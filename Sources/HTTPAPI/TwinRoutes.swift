@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import Identity
 import Hummingbird
 import Logging
 import TimeSeries
@@ -45,6 +46,9 @@ struct TwinRoutes {
             let values = try HTTPJSON.decode([String: JSONValue].self, from: try await HTTPJSON.body(request, limit: 1_048_576), what: "desired state")
             let twin = try await self.dependencies.registry.setDesired(
                 try context.parameters.require("id"), tenant: principal.tenant, values: values, ifMatch: request.headers[.ifMatch])
+            try await self.dependencies.identity.audit.record(
+                tenant: principal.tenant, actor: principal.subject, action: "twin.desired", target: twin.id, outcome: "success",
+                detail: "version \(twin.version): " + values.keys.sorted().joined(separator: ", "))
             return try self.respond(.ok, twin)
         }
         twins.patch(":id/reported") { request, context in

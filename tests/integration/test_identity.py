@@ -414,6 +414,12 @@ def test_paho_over_tls_receives_its_desired_state(secure, tmp_path):
     client.disconnect()
     # Presence follows the certificate's twin, whatever the client id.
     assert api(secure, "GET", "/api/v1/twins/%s" % twin).json()["lastSeen"]
+    # Desired-state writes and configuration changes are in the audit log.
+    assert api(secure, "PATCH", "/api/v1/tenant", {"strict": False}).status == 200
+    entries = audit_actions(secure)
+    desired = [e for e in entries if e["action"] == "twin.desired" and e["target"] == twin]
+    assert desired and desired[0]["actor"] == "local-admin" and "setpoint" in desired[0]["detail"]
+    assert any(e["action"] == "tenant.settings" and "strict false" in e["detail"] for e in entries)
 
 
 def test_renewal_needs_the_current_certificate_and_keeps_the_twin(secure, tmp_path):
