@@ -44,7 +44,8 @@ schemas = {
   "Policy": {"type": "object", "required": ["id", "description", "appliesTo", "publish", "subscribe"], "properties": {
       "id": {"type": "string"}, "description": {"type": "string"},
       "appliesTo": {"type": "object", "properties": {"role": {"type": "string", "enum": ["device", "viewer", "engineer", "operator", "security-officer", "admin"]},
-                                                       "twins": {"type": "array", "items": {"type": "string"}}}},
+                                                       "twins": {"type": "array", "items": {"type": "string"}},
+                                                       "groups": {"type": "array", "items": {"type": "string"}}}},
       "publish": {"type": "array", "items": {"type": "string"}}, "subscribe": {"type": "array", "items": {"type": "string"}}}},
   "AuditEntry": {"type": "object", "required": ["sequence", "time", "tenant", "actor", "action", "target", "outcome", "detail", "previousHash", "hash"],
       "properties": {"sequence": {"type": "integer"}, "time": {"type": "integer"}, "tenant": {"type": "string"}, "actor": {"type": "string"},

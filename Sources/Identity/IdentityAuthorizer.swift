@@ -94,16 +94,30 @@ extension IdentityService {
     func authorizeDevice(_ action: BrokerAction, principal: Principal) -> AuthorizationDecision {
         let key = DeviceKey(tenant: principal.tenant, twin: principal.subject)
         // The device's grants, compiled once per policy change (not per message).
-        let (tier, grants) = self.state.withLock { state -> (TrustTier, CompiledGrants) in
+        let now = WallClock.nowNanoseconds()
+        let cached = self.state.withLock { state -> (TrustTier, CompiledGrants?, Int) in
             let tier = state.trust[key]?.tier ?? .trusted
-            if let cached = state.compiledGrants[key], cached.generation == state.policyGeneration { return (tier, cached) }
-            let applicable = ([PolicyDocument.deviceDefault] + (state.policies[principal.tenant] ?? [])).filter { $0.applies(to: principal) }
-            let compiled = CompiledGrants(
-                generation: state.policyGeneration, publish: applicable.flatMap { $0.patterns($0.publish, for: principal) },
-                subscribe: applicable.flatMap { $0.patterns($0.subscribe, for: principal) })
-            if state.compiledGrants.count > 200_000 { state.compiledGrants.removeAll() }
-            state.compiledGrants[key] = compiled
-            return (tier, compiled)
+            guard let cached = state.compiledGrants[key], cached.generation == state.policyGeneration,
+                now - cached.compiledAt < 10_000_000_000
+            else { return (tier, nil, state.policyGeneration) }
+            return (tier, cached, state.policyGeneration)
+        }
+        let tier = cached.0
+        let grants: CompiledGrants
+        if let compiled = cached.1 {
+            grants = compiled
+        } else {
+            let groups = self.groupResolver.withLock { $0 }?(principal.tenant, principal.subject) ?? []
+            grants = self.state.withLock { state in
+                let applicable = ([PolicyDocument.deviceDefault] + (state.policies[principal.tenant] ?? []))
+                    .filter { $0.applies(to: principal, groups: groups) }
+                let compiled = CompiledGrants(
+                    generation: cached.2, compiledAt: now, publish: applicable.flatMap { $0.patterns($0.publish, for: principal) },
+                    subscribe: applicable.flatMap { $0.patterns($0.subscribe, for: principal) })
+                if state.compiledGrants.count > 200_000 { state.compiledGrants.removeAll() }
+                state.compiledGrants[key] = compiled
+                return compiled
+            }
         }
         switch action {
         case .publish(let topic):

@@ -24,6 +24,8 @@ public final class IdentityService: Sendable {
     /// Recent behaviour per device (rate limits, violations); apart from `state` so that counting a message
     /// does not wait for other identity work.
     let behaviours = Mutex<[DeviceKey: Behaviour]>([:])
+    /// A device's policy groups (see ``setGroupResolver(_:)``).
+    let groupResolver = Mutex<(@Sendable (TenantID, String) -> Set<String>)?>(nil)
     /// Keeps per-message denials from flooding the audit log.
     let denials = DenialAuditor()
     /// The per-device message and byte rates.
@@ -35,6 +37,8 @@ public final class IdentityService: Sendable {
     /// A device's topic grants with `{tenant}` and `{twin}` filled in.
     struct CompiledGrants {
         let generation: Int
+        /// ns when compiled: group membership (twin tags, model) is looked up again after 10 s.
+        let compiledAt: Int64
         let publish: [TopicPattern]
         let subscribe: [TopicPattern]
     }

@@ -14,10 +14,13 @@ public struct PolicyDocument: Codable, Sendable, Equatable {
         public var role: Role?
         /// These twins (devices) by id.
         public var twins: [String]?
+        /// Devices in these groups: a twin's `group` tag, or `model:<model id>` for every twin of a model.
+        public var groups: [String]?
 
-        public init(role: Role? = nil, twins: [String]? = nil) {
+        public init(role: Role? = nil, twins: [String]? = nil, groups: [String]? = nil) {
             self.role = role
             self.twins = twins
+            self.groups = groups
         }
     }
 
@@ -46,9 +49,11 @@ public struct PolicyDocument: Codable, Sendable, Equatable {
         ],
         subscribe: ["tg/{tenant}/{twin}/desired", "tg/{tenant}/{twin}/commands/#"])
 
-    func applies(to principal: Principal) -> Bool {
+    func applies(to principal: Principal, groups: Set<String>) -> Bool {
         if let role = self.appliesTo.role, role == principal.role { return true }
-        if let twins = self.appliesTo.twins, principal.role == .device, twins.contains(principal.subject) { return true }
+        guard principal.role == .device else { return false }
+        if let twins = self.appliesTo.twins, twins.contains(principal.subject) { return true }
+        if let wanted = self.appliesTo.groups, !groups.isDisjoint(with: wanted) { return true }
         return false
     }
 
@@ -81,8 +86,10 @@ extension IdentityService {
     /// Replaces the policy documents of `tenant`; they apply from the next message on.
     public func setPolicies(_ documents: [PolicyDocument], tenant: TenantID, actor: String) async throws {
         for document in documents {
-            guard !document.id.isEmpty, document.appliesTo.role != nil || !(document.appliesTo.twins ?? []).isEmpty else {
-                throw PolicyError.invalid("policy '\(document.id)' must apply to a role or to twins")
+            guard !document.id.isEmpty,
+                document.appliesTo.role != nil || !(document.appliesTo.twins ?? []).isEmpty || !(document.appliesTo.groups ?? []).isEmpty
+            else {
+                throw PolicyError.invalid("policy '\(document.id)' must apply to a role, twins or groups")
             }
             for filter in document.publish + document.subscribe {
                 let levels = filter.split(separator: "/", omittingEmptySubsequences: false)
@@ -102,6 +109,12 @@ extension IdentityService {
         try await self.audit.record(
             tenant: tenant, actor: actor, action: "policy.topics", target: tenant.rawValue, outcome: "success",
             detail: String(decoding: data, as: UTF8.self))
+    }
+
+    /// Sets how a device's groups are found (its twin's `group` tag and `model:<id>`), wired by the
+    /// composition root from the twin registry.
+    public func setGroupResolver(_ resolve: @escaping @Sendable (TenantID, String) -> Set<String>) {
+        self.groupResolver.withLock { $0 = resolve }
     }
 
     /// Twins with at least one certificate in `tenant`.

@@ -103,6 +103,13 @@ public struct TwinGuardServer: Sendable {
         let commands = CommandCenter(registry: registry)
         broker.setDeviceMessageHandler(
             PlatformDeviceMessages(twins: DeviceTopics(ingestor: ingestor, registry: registry, commands: commands), identity: identity))
+        identity.setGroupResolver { tenant, twin in
+            guard let document = try? registry.twin(twin, tenant: tenant) else { return [] }
+            var groups: Set<String> = []
+            if let group = document.tags["group"] { groups.insert(group) }
+            if let model = document.model { groups.insert("model:" + model) }
+            return groups
+        }
         identity.setEventSink { tenant, twin, kind, data in
             registry.events.publish(TwinEvent(kind: kind, tenant: tenant, twin: twin, data: .object(data.mapValues { .string($0) })))
         }

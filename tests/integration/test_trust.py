@@ -100,3 +100,18 @@ def test_policy_documents_grant_extra_topics_without_code(server_factory, tmp_pa
     client.publish("tg/default/line-3/telemetry", b'{"t": 1}', qos=1)
     assert client.pubacks.get(timeout=5)[1].value == 0
     assert any(e["action"] == "policy.topics" for e in audit_actions(server))
+
+
+def test_policy_documents_can_grant_to_a_group_of_devices(server_factory, tmp_path):
+    server = server_factory(expect=SECURE)
+    twin = unique("gw")
+    client = device(server, enroll(server, twin, tmp_path / "dev"))
+    assert api(server, "PATCH", "/api/v1/twins/%s" % twin, {"tags": {"group": "line-3-gateways"}}).status == 200
+    grant = {"id": "line-3", "description": "gateways of line 3 report for the line", "appliesTo": {"groups": ["line-3-gateways"]},
+             "publish": ["tg/{tenant}/line-3/#"], "subscribe": []}
+    assert api(server, "PUT", "/api/v1/policies", {"items": [grant]}).status == 200
+    client.publish("tg/default/line-3/events", b'{"e": 1}', qos=1)
+    assert client.pubacks.get(timeout=5)[1].value in (0, 0x10)  # 0x10: allowed, nobody subscribed
+    other = device(server, enroll(server, unique("gw"), tmp_path / "other"))
+    other.publish("tg/default/line-3/events", b'{"e": 1}', qos=1)
+    assert other.pubacks.get(timeout=5)[1].value == 0x87
