@@ -119,7 +119,8 @@ schemas = {
   "QueryResult": {"type": "object", "required": ["items", "count"], "properties": {"items": {"type": "array"}, "count": {"type": "integer"}}},
   "Tenant": {"type": "object", "required": ["id", "strict"], "properties": {
       "id": {"type": "string"}, "strict": {"type": "boolean"}, "retention": {"type": "string"},
-      "tiers": {"type": "array", "items": ref("Tier")}, "effectiveTiers": {"type": "array", "items": ref("Tier")}}},
+      "tiers": {"type": "array", "items": ref("Tier")}, "effectiveTiers": {"type": "array", "items": ref("Tier")},
+      "devicePasswords": {"type": "boolean"}}},
   "Tier": {"type": "object", "required": ["name", "every"], "properties": {
       "name": {"type": "string"}, "every": {"type": "string"}, "retention": {"type": "string"}}},
   "Status": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
@@ -228,7 +229,7 @@ paths = {
    "get": {"operationId": "getTenant", "summary": "The caller's tenant settings.", "responses": {"200": js("Settings.", ref("Tenant")), "404": problem("No such tenant."), **COMMON}},
    "patch": {"operationId": "updateTenant", "summary": "Change strict mode, raw retention and downsampling tiers (administrators).",
              "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "properties": {
-                 "strict": {"type": ["boolean", "null"]},
+                 "strict": {"type": ["boolean", "null"]}, "devicePasswords": {"type": ["boolean", "null"]},
                  "retention": {"type": ["string", "null"], "pattern": "^([1-9][0-9]{0,5}[smhdw]|forever)$"},
                  "tiers": {"type": ["array", "null"], "items": {"type": "string", "pattern": "^[1-9][0-9]{0,5}[smhdw](:([1-9][0-9]{0,5}[smhdw]|forever))?$"}}}}}}},
              "responses": {"200": js("Changed.", ref("Tenant")), "403": problem("Administrators only."), "404": problem("No such tenant."),
@@ -292,6 +293,11 @@ paths = {
      "responses": {"200": js("Revoked.", {"type": "object", "required": ["revokedCertificates", "closedConnections"], "properties": {
          "revokedCertificates": {"type": "array", "items": {"type": "string"}}, "closedConnections": {"type": "integer"}}}),
                    "403": problem("Role may not manage devices."), "413": problem("Body too large."), "422": problem("Wrong types."), **COMMON}}},
+ "/api/v1/devices/{id}/password": {"parameters": [TWIN_PATH], "post": {"operationId": "createDevicePassword",
+     "summary": "A generated password for a device that cannot hold a certificate (only where the tenant allows device passwords).",
+     "responses": {"201": js("The MQTT user name and password, shown once.", {"type": "object", "required": ["username", "password"], "properties": {
+         "username": {"type": "string"}, "password": {"type": "string"}}}),
+                   "403": problem("Role may not manage devices, or the tenant does not allow device passwords."), "422": problem("Invalid twin id."), **COMMON}}},
  "/api/v1/devices/{id}/tier": {"parameters": [TWIN_PATH], "put": {"operationId": "setDeviceTier",
      "summary": "Override a device's trust tier with a reason (null clears the override).",
      "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "required": ["reason"], "properties": {

@@ -150,6 +150,16 @@ struct IdentityRoutes {
             }
             return try HTTPJSON.encode(.ok, ["items": [PolicyDocument.deviceDefault] + identity.policies(tenant: principal.tenant)])
         }
+        router.post("api/v1/devices/:twin/password") { _, context in
+            let principal = try context.requirePrincipal()
+            let twin = try Self.twinID(context)
+            do {
+                let (username, password) = try await identity.createDevicePassword(tenant: principal.tenant, twin: twin, actor: principal.subject)
+                return try HTTPJSON.encode(.created, ["username": username, "password": password])
+            } catch let error as DevicePasswordError {
+                throw ProblemDetails(status: .forbidden, code: "device_passwords_off", detail: error.description)
+            }
+        }
         router.get("api/v1/devices/:twin") { _, context in
             let principal = try context.requirePrincipal()
             let twin = try Self.twinID(context)

@@ -21,6 +21,8 @@ struct TenantRoutes {
         var tiers: [Tier]?
         /// What applies now, defaults included.
         var effectiveTiers: [Tier]?
+        /// Whether devices may sign in with a password instead of a certificate.
+        var devicePasswords: Bool
 
         struct Tier: Codable {
             var name: String
@@ -34,6 +36,7 @@ struct TenantRoutes {
         var strict: Bool?
         var retention: String?
         var tiers: [String]?
+        var devicePasswords: Bool?
     }
 
     func register(on router: Router<APIRequestContext>) {
@@ -65,12 +68,14 @@ struct TenantRoutes {
                 if let strict = patch.strict { settings.strict = strict }
                 if let retention { settings.retention = retention }
                 if let tiers { settings.tiers = tiers }
+                if let allowed = patch.devicePasswords { settings.devicePasswords = allowed }
             }
             context.logger.info("tenant settings changed", metadata: ["tenant": "\(principal.tenant)", "principal": "\(principal)"])
             try await self.dependencies.identity.audit.record(
                 tenant: principal.tenant, actor: principal.subject, action: "tenant.settings", target: principal.tenant.rawValue,
                 outcome: "success",
                 detail: [patch.strict.map { "strict \($0)" }, patch.retention.map { "retention \($0)" },
+                         patch.devicePasswords.map { "device passwords \($0 ? "allowed" : "refused")" },
                          patch.tiers.map { "tiers \($0.joined(separator: ","))" }].compactMap { $0 }.joined(separator: "; "))
             return try HTTPJSON.encode(.ok, try self.document(principal.tenant))
         }
@@ -84,7 +89,7 @@ struct TenantRoutes {
         let tier = { (tier: DownsampleTier) in Document.Tier(name: tier.name, every: text(tier.every), retention: tier.retention.map(text)) }
         return Document(
             id: tenant.rawValue, strict: settings.strict, retention: settings.retention.map(text), tiers: settings.tiers?.map(tier),
-            effectiveTiers: self.dependencies.tiers(tenant).map(tier))
+            effectiveTiers: self.dependencies.tiers(tenant).map(tier), devicePasswords: settings.devicePasswords ?? false)
     }
 
     static func format(_ ns: Int64) -> String {

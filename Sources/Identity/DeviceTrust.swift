@@ -14,6 +14,8 @@ public struct DeviceTrustRecord: Codable, Sendable, Equatable {
     public var postureAt: Int64?
     /// What the posture policy found wrong in the last report (`nil`: never reported).
     public var postureFindings: [String]?
+    /// Whether the device signs in with a password instead of a certificate.
+    public var passwordLogin: Bool?
 
     public init() {}
 }
@@ -154,7 +156,8 @@ extension IdentityService {
             var record = previous
             record.score = TrustScore.compute(
                 TrustScore.Inputs(
-                    certificateDaysLeft: newest.map { Double($0 - now) / 86_400e9 }, postureFindings: record.postureFindings,
+                    certificateDaysLeft: newest.map { Double($0 - now) / 86_400e9 }, passwordLogin: record.passwordLogin == true,
+                    postureFindings: record.postureFindings,
                     topicViolations: behaviour?.topicViolations.count ?? 0, quotaViolations: behaviour?.quotaViolations.count ?? 0,
                     rateAnomaly: behaviour?.rateAnomaly ?? false))
             record.tier = record.override ?? record.score.tier

@@ -18,12 +18,20 @@ public struct IdentityAuthorizer: Authorizer {
 
     public func authenticateImmediately(_ credentials: ConnectCredentials) -> AuthenticationResult? {
         if let certificate = credentials.certificate { return self.certificateDecision(certificate) }
+        if let name = credentials.username, name.hasPrefix("device/") { return nil }
         if let name = credentials.username, self.identity.hasUser(name) { return nil }
         return self.fallback?.authenticateImmediately(credentials) ?? (self.fallback == nil ? self.refusal(credentials) : nil)
     }
 
     public func authenticate(_ credentials: ConnectCredentials) async -> AuthenticationResult {
         if let certificate = credentials.certificate { return self.certificateDecision(certificate) }
+        if let name = credentials.username,
+            let result = self.identity.authenticateDevicePassword(
+                username: name, password: credentials.password.map { String(decoding: $0, as: UTF8.self) } ?? "",
+                remote: credentials.remoteAddress)
+        {
+            return result
+        }
         if let name = credentials.username, self.identity.hasUser(name) {
             let password = credentials.password.map { String(decoding: $0, as: UTF8.self) } ?? ""
             if password.hasPrefix("tg_") {

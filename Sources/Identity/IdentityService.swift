@@ -24,6 +24,8 @@ public final class IdentityService: Sendable {
     /// Recent behaviour per device (rate limits, violations); apart from `state` so that counting a message
     /// does not wait for other identity work.
     let behaviours = Mutex<[DeviceKey: Behaviour]>([:])
+    /// Whether a tenant allows device passwords (see ``setDevicePasswordPolicy(_:)``).
+    let devicePasswordsAllowed = Mutex<(@Sendable (TenantID) -> Bool)?>(nil)
     /// A device's policy groups (see ``setGroupResolver(_:)``).
     let groupResolver = Mutex<(@Sendable (TenantID, String) -> Set<String>)?>(nil)
     /// Keeps per-message denials from flooding the audit log.
@@ -58,6 +60,8 @@ public final class IdentityService: Sendable {
         /// Bumped by every policy change; compiled grants of an older generation are recompiled.
         var policyGeneration = 0
         var compiledGrants: [DeviceKey: CompiledGrants] = [:]
+        /// bcrypt hashes of device passwords (tenants that allow them only).
+        var devicePasswords: [DeviceKey: String] = [:]
         var users: [String: UserRecord] = [:]
         /// Hash of (bcrypt hash, password) → ns until which it counts as verified.
         var verifiedPasswords: [String: Int64] = [:]
@@ -92,6 +96,12 @@ public final class IdentityService: Sendable {
             let parts = key.split(separator: "/", maxSplits: 2)
             guard parts.count == 3, let record = try? decoder.decode(DeviceTrustRecord.self, from: Data(document)) else { continue }
             state.trust[DeviceKey(tenant: TenantID(unchecked: String(parts[1])), twin: String(parts[2]))] = record
+        }
+        for (key, document) in try await store.loadSettings(prefix: "devicepw/") {
+            let parts = key.split(separator: "/", maxSplits: 2)
+            guard parts.count == 3 else { continue }
+            state.devicePasswords[DeviceKey(tenant: TenantID(unchecked: String(parts[1])), twin: String(parts[2]))] =
+                String(decoding: document, as: UTF8.self)
         }
         for (key, document) in try await store.loadSettings(prefix: "posture/") {
             guard let policy = try? decoder.decode(PosturePolicy.self, from: Data(document)) else { continue }

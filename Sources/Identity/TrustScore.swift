@@ -9,6 +9,8 @@ public struct TrustScore: Sendable, Equatable, Codable {
     public struct Inputs: Sendable {
         /// Days until the device's newest certificate expires.
         public var certificateDaysLeft: Double?
+        /// The device signs in with a password, a weaker identity than a certificate.
+        public var passwordLogin: Bool
         /// `nil` when the device never reported its posture.
         public var postureFindings: [String]?
         /// Policy violations (topics it may not use) in the last hour.
@@ -21,10 +23,11 @@ public struct TrustScore: Sendable, Equatable, Codable {
         public var anomalies: Int
 
         public init(
-            certificateDaysLeft: Double?, postureFindings: [String]?, topicViolations: Int, quotaViolations: Int, rateAnomaly: Bool,
+            certificateDaysLeft: Double?, passwordLogin: Bool = false, postureFindings: [String]?, topicViolations: Int, quotaViolations: Int, rateAnomaly: Bool,
             anomalies: Int = 0
         ) {
             self.certificateDaysLeft = certificateDaysLeft
+            self.passwordLogin = passwordLogin
             self.postureFindings = postureFindings
             self.topicViolations = topicViolations
             self.quotaViolations = quotaViolations
@@ -41,6 +44,7 @@ public struct TrustScore: Sendable, Equatable, Codable {
             score -= points
             reasons.append("-\(points): \(reason)")
         }
+        if inputs.passwordLogin { deduct(20, "it signs in with a password, not a certificate") }
         if let days = inputs.certificateDaysLeft, days < 3 {
             deduct(10, "its certificate expires in less than 3 days")
         }

@@ -79,6 +79,9 @@ public struct TenantSettings: Codable, Sendable, Equatable {
     public var retention: Int64?
     /// Downsampling tiers; `nil` follows the server's `telemetry.tiers`, empty means none.
     public var tiers: [DownsampleTier]?
+    /// Whether devices of this tenant may sign in with a password instead of a certificate (off unless an
+    /// administrator turns it on).
+    public var devicePasswords: Bool?
 
     public init(id: TenantID, strict: Bool = false) {
         self.id = id

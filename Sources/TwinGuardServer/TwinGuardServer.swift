@@ -103,6 +103,7 @@ public struct TwinGuardServer: Sendable {
         let commands = CommandCenter(registry: registry)
         broker.setDeviceMessageHandler(
             PlatformDeviceMessages(twins: DeviceTopics(ingestor: ingestor, registry: registry, commands: commands), identity: identity))
+        identity.setDevicePasswordPolicy { tenant in registry.tenants().first { $0.id == tenant }?.devicePasswords == true }
         identity.setGroupResolver { tenant, twin in
             guard let document = try? registry.twin(twin, tenant: tenant) else { return [] }
             var groups: Set<String> = []

@@ -115,3 +115,28 @@ def test_policy_documents_can_grant_to_a_group_of_devices(server_factory, tmp_pa
     other = device(server, enroll(server, unique("gw"), tmp_path / "other"))
     other.publish("tg/default/line-3/events", b'{"e": 1}', qos=1)
     assert other.pubacks.get(timeout=5)[1].value == 0x87
+
+
+def test_device_passwords_only_where_the_tenant_allows_them(server_factory):
+    server = server_factory(expect=SECURE)
+    twin = unique("legacy-plc")
+    refused = api(server, "POST", "/api/v1/devices/%s/password" % twin)
+    assert refused.status == 403 and b"does not allow password login" in refused.body
+    early = Client(server.mqtt_port, unique("plc"), V5, username="device/default/%s" % twin, password="anything")
+    assert early.connack[1].value == 0x87
+    assert api(server, "PATCH", "/api/v1/tenant", {"devicePasswords": True}).status == 200
+    made = api(server, "POST", "/api/v1/devices/%s/password" % twin)
+    assert made.status == 201, made
+    username, password = made.json()["username"], made.json()["password"]
+    client = Client(server.mqtt_port, unique("plc"), V5, username=username, password=password)
+    assert client.connack[1].value == 0
+    client.publish("tg/default/%s/telemetry" % twin, b'{"level": 3}', qos=1)
+    assert client.pubacks.get(timeout=5)[1].value == 0
+    client.publish("tg/default/other/telemetry", b'{"level": 3}', qos=1)
+    assert client.pubacks.get(timeout=5)[1].value == 0x87
+    time.sleep(0.3)
+    state = api(server, "GET", "/api/v1/devices/%s" % twin).json()
+    assert any("signs in with a password" in reason for reason in state["score_reasons"]), state
+    client.disconnect()
+    wrong = Client(server.mqtt_port, unique("plc"), V5, username=username, password="not the password")
+    assert wrong.connack[1].value == 0x86
