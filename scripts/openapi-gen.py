@@ -36,11 +36,13 @@ schemas = {
       "score": {"type": "integer", "minimum": 0, "maximum": 100}, "score_reasons": {"type": "array", "items": {"type": "string"}},
       "override": {"type": "string"}, "override_reason": {"type": "string"}, "posture": {"type": "object"},
       "posture_at": {"type": "string"}, "posture_findings": {"type": "array", "items": {"type": "string"}},
+      "quoted_pcr_digest": {"type": "string"},
       "certificates": {"type": "array", "items": {"type": "object"}}}},
   "PosturePolicy": {"type": "object", "properties": {
       "minimum_firmware": {"type": ["string", "null"]}, "allowed_firmware_hashes": {"type": ["array", "null"], "items": {"type": "string"}},
       "require_secure_boot": {"type": ["boolean", "null"]}, "forbidden_services": {"type": ["array", "null"], "items": {"type": "string"}},
-      "minimum_patch_level": {"type": ["string", "null"]}}},
+      "minimum_patch_level": {"type": ["string", "null"]}, "require_tpm_quote": {"type": ["boolean", "null"]},
+      "allowed_pcr_digests": {"type": ["array", "null"], "items": {"type": "string"}}}},
   "Policy": {"type": "object", "required": ["id", "description", "appliesTo", "publish", "subscribe"], "properties": {
       "id": {"type": "string"}, "description": {"type": "string"},
       "appliesTo": {"type": "object", "properties": {"role": {"type": "string", "enum": ["device", "viewer", "engineer", "operator", "security-officer", "admin"]},
@@ -270,6 +272,10 @@ paths = {
          "token": {"type": "string"}, "csr": {"type": "string", "description": "PEM certificate signing request (ECDSA P-256)."}}}}}},
      "responses": {"201": js("Issued.", ref("Enrollment")), "400": problem("Malformed token, CSR or body."),
                    "403": problem("Unknown, used or expired token."), "413": problem("Body too large."), "422": problem("Wrong types.")}}},
+ "/api/v1/attestation/nonce": {"post": {"operationId": "attestationNonce",
+     "summary": "A fresh nonce (5 minutes, once) for the calling device's next TPM quote (HTTPS with its client certificate).",
+     "responses": {"201": js("The nonce.", {"type": "object", "required": ["nonce", "expires_at"], "properties": {
+         "nonce": {"type": "string"}, "expires_at": {"type": "string"}}}), "403": problem("Not a device."), **COMMON}}},
  "/api/v1/enroll/renew": {"post": {"operationId": "renew", "summary": "A fresh certificate for a device that presents its current one (HTTPS client certificate).",
      "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "required": ["csr"], "properties": {"csr": {"type": "string"}}}}}},
      "responses": {"201": js("Issued.", ref("Enrollment")), "403": problem("Not a device with a current certificate."),

@@ -89,6 +89,14 @@ struct IdentityRoutes {
                 throw Self.problem(error)
             }
         }
+        router.post("api/v1/attestation/nonce") { _, context in
+            let principal = try context.requirePrincipal()
+            guard principal.role == .device else {
+                throw ProblemDetails(status: .forbidden, code: "forbidden", detail: "Only devices ask for attestation nonces.")
+            }
+            let (nonce, expires) = identity.attestationNonce(tenant: principal.tenant, twin: principal.subject)
+            return try HTTPJSON.encode(.created, ["nonce": nonce, "expires_at": RFC3339.format(expires)])
+        }
         router.post("api/v1/enroll/renew") { request, context in
             let principal = try context.requirePrincipal()
             guard principal.role == .device, let certificate = await self.dependencies.peerCertificate(context.channel) else {
@@ -231,6 +239,7 @@ struct IdentityRoutes {
         var posture: PostureReport?
         var postureAt: String?
         var postureFindings: [String]?
+        var quotedPCRDigest: String?
         var certificates: [DeviceCertificateRecord]
         enum CodingKeys: String, CodingKey {
             case twin, tier, score, override, posture, certificates
@@ -238,6 +247,7 @@ struct IdentityRoutes {
             case overrideReason = "override_reason"
             case postureAt = "posture_at"
             case postureFindings = "posture_findings"
+            case quotedPCRDigest = "quoted_pcr_digest"
         }
     }
 
@@ -246,7 +256,7 @@ struct IdentityRoutes {
         return DeviceDocument(
             twin: twin, tier: trust.tier.rawValue, score: trust.score.score, scoreReasons: trust.score.reasons,
             override: trust.override?.rawValue, overrideReason: trust.overrideReason, posture: trust.posture,
-            postureAt: trust.postureAt.map(RFC3339.format), postureFindings: trust.postureFindings,
+            postureAt: trust.postureAt.map(RFC3339.format), postureFindings: trust.postureFindings, quotedPCRDigest: trust.quotedPCRDigest,
             certificates: identity.certificates(tenant: tenant, twin: twin))
     }
 

@@ -31,10 +31,10 @@ enum RoutePermissions {
         }
     }
 
-    /// What a device (authenticated by its client certificate on HTTPS) may call: renew its certificate and
-    /// write its own twin's telemetry.
+    /// What a device (authenticated by its client certificate on HTTPS) may call: renew its certificate, ask
+    /// for an attestation nonce and write its own twin's telemetry.
     static func deviceMay(_ method: HTTPRequest.Method, _ path: String, twin: String) -> Bool {
         guard method == .post else { return false }
-        return path == "/api/v1/enroll/renew" || path == "/api/v1/twins/\(twin)/telemetry"
+        return path == "/api/v1/enroll/renew" || path == "/api/v1/attestation/nonce" || path == "/api/v1/twins/\(twin)/telemetry"
     }
 }

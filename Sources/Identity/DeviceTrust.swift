@@ -16,6 +16,10 @@ public struct DeviceTrustRecord: Codable, Sendable, Equatable {
     public var postureFindings: [String]?
     /// Whether the device signs in with a password instead of a certificate.
     public var passwordLogin: Bool?
+    /// Hex SHA-256 of the TPM attestation key of the device's first quote (trust on first use).
+    public var attestationKey: String?
+    /// The PCR digest of the last verified quote.
+    public var quotedPCRDigest: String?
 
     public init() {}
 }
@@ -217,13 +221,16 @@ extension IdentityService {
         }
         let key = DeviceKey(tenant: tenant, twin: twin)
         let policy = self.posturePolicy(tenant: tenant)
-        let findings = policy.findings(for: report)
+        let attestation = report.tpmQuote.map { self.checkQuote($0, key: key) }
+        let findings = policy.findings(for: report, attestation: attestation)
         let previousFindings = self.state.withLock { state -> [String]? in
             var record = state.trust[key] ?? DeviceTrustRecord()
             let previous = record.postureFindings
             record.posture = report
+            record.posture?.tpmQuote = nil
             record.postureAt = WallClock.nowNanoseconds()
             record.postureFindings = findings
+            if case .success(let digest) = attestation { record.quotedPCRDigest = digest }
             state.trust[key] = record
             return previous
         }
@@ -251,10 +258,12 @@ extension IdentityService {
             tenant: tenant, actor: actor, action: "policy.posture", target: tenant.rawValue, outcome: "success",
             detail: String(decoding: try JSONEncoder().encode(policy), as: UTF8.self))
         let reports = self.state.withLock { state in
-            state.trust.filter { $0.key.tenant == tenant }.compactMap { key, record in record.posture.map { (key, $0) } }
+            state.trust.filter { $0.key.tenant == tenant }.compactMap { key, record in record.posture.map { (key, $0, record.quotedPCRDigest) } }
         }
-        for (key, report) in reports {
-            let findings = policy.findings(for: report)
+        for (key, report, digest) in reports {
+            // The last verified quote stands for the device until its next report.
+            let attestation = digest.map { Result<String, AttestationFailure>.success($0) }
+            let findings = policy.findings(for: report, attestation: attestation)
             self.state.withLock { $0.trust[key]?.postureFindings = findings }
             await self.rescore(tenant: key.tenant, twin: key.twin, cause: "new posture policy")
         }

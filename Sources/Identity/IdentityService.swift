@@ -60,6 +60,8 @@ public final class IdentityService: Sendable {
         /// Bumped by every policy change; compiled grants of an older generation are recompiled.
         var policyGeneration = 0
         var compiledGrants: [DeviceKey: CompiledGrants] = [:]
+        /// Attestation nonces issued per device: nonce (hex) → ns when it expires.
+        var nonces: [DeviceKey: [String: Int64]] = [:]
         /// bcrypt hashes of device passwords (tenants that allow them only).
         var devicePasswords: [DeviceKey: String] = [:]
         var users: [String: UserRecord] = [:]

@@ -11,6 +11,20 @@ public struct PostureReport: Codable, Sendable, Equatable {
     public var openServices: [String]?
     /// The patch level as a date, `YYYY-MM` or `YYYY-MM-DD`.
     public var patchLevel: String?
+    /// A TPM 2.0 quote over the device's PCRs with a nonce from `POST /api/v1/attestation/nonce`.
+    public var tpmQuote: TPMQuote?
+
+    public init(
+        firmwareVersion: String? = nil, firmwareHash: String? = nil, secureBoot: Bool? = nil, openServices: [String]? = nil,
+        patchLevel: String? = nil, tpmQuote: TPMQuote? = nil
+    ) {
+        self.firmwareVersion = firmwareVersion
+        self.firmwareHash = firmwareHash
+        self.secureBoot = secureBoot
+        self.openServices = openServices
+        self.patchLevel = patchLevel
+        self.tpmQuote = tpmQuote
+    }
 
     enum CodingKeys: String, CodingKey {
         case firmwareVersion = "firmware_version"
@@ -18,6 +32,7 @@ public struct PostureReport: Codable, Sendable, Equatable {
         case secureBoot = "secure_boot"
         case openServices = "open_services"
         case patchLevel = "patch_level"
+        case tpmQuote = "tpm_quote"
     }
 }
 
@@ -32,6 +47,10 @@ public struct PosturePolicy: Codable, Sendable, Equatable {
     public var forbiddenServices: [String]?
     /// Patch levels older than this are non-compliant.
     public var minimumPatchLevel: String?
+    /// Reports without a valid, fresh TPM quote are non-compliant.
+    public var requireTPMQuote: Bool?
+    /// When set, the quoted PCR digest (hex) must be one of these golden measurements.
+    public var allowedPCRDigests: [String]?
 
     public init(
         minimumFirmware: String? = nil, allowedFirmwareHashes: [String]? = nil, requireSecureBoot: Bool? = nil,
@@ -50,11 +69,25 @@ public struct PosturePolicy: Codable, Sendable, Equatable {
         case requireSecureBoot = "require_secure_boot"
         case forbiddenServices = "forbidden_services"
         case minimumPatchLevel = "minimum_patch_level"
+        case requireTPMQuote = "require_tpm_quote"
+        case allowedPCRDigests = "allowed_pcr_digests"
     }
 
     /// The ways `report` falls short; empty when it complies.
-    public func findings(for report: PostureReport) -> [String] {
+    /// - Parameter attestation: the outcome of checking the report's TPM quote: the quoted PCR digest (hex),
+    ///   or why the quote was refused; `nil` when the report has none.
+    public func findings(for report: PostureReport, attestation: Result<String, AttestationFailure>? = nil) -> [String] {
         var findings: [String] = []
+        switch attestation {
+        case .none:
+            if self.requireTPMQuote == true { findings.append("no TPM quote reported") }
+        case .failure(let failure):
+            findings.append(failure.description)
+        case .success(let digest):
+            if let allowed = self.allowedPCRDigests, !allowed.isEmpty, !allowed.map({ $0.lowercased() }).contains(digest) {
+                findings.append("the quoted PCR digest \(digest.prefix(16))… is not an allowed measurement")
+            }
+        }
         if let minimum = self.minimumFirmware {
             if let version = report.firmwareVersion {
                 if Self.compareVersions(version, minimum) < 0 { findings.append("firmware \(version) is older than the required \(minimum)") }
@@ -105,4 +138,9 @@ public struct PosturePolicy: Codable, Sendable, Equatable {
         }
         return 0
     }
+}
+
+/// Why a TPM quote in a posture report was not accepted.
+public struct AttestationFailure: Error, Equatable, Sendable, CustomStringConvertible {
+    public let description: String
 }

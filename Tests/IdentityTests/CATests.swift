@@ -196,3 +196,44 @@ struct TrustTests {
         #expect(Base32.encode(Array("f".utf8)) == "MY")
     }
 }
+
+@Suite("TPM quotes")
+struct TPMQuoteTests {
+    /// A `TPMS_ATTEST` of type quote, marshalled as a TPM does.
+    static func attest(nonce: [UInt8], digest: [UInt8], magic: UInt32 = 0xff54_4347) -> [UInt8] {
+        func u16(_ value: Int) -> [UInt8] { [UInt8(value >> 8 & 0xff), UInt8(value & 0xff)] }
+        func u32(_ value: UInt32) -> [UInt8] { [24, 16, 8, 0].map { UInt8(value >> UInt32($0) & 0xff) } }
+        let signer: [UInt8] = [0x00, 0x0b] + Array(repeating: 0xab, count: 32)
+        return u32(magic) + u16(0x8018) + u16(signer.count) + signer + u16(nonce.count) + nonce
+            + Array(repeating: 0, count: 17 + 8) + u32(1) + u16(0x000b) + [3, 0xff, 0, 0] + u16(digest.count) + digest
+    }
+
+    static func quote(_ attest: [UInt8], key: P256.Signing.PrivateKey) throws -> TPMQuote {
+        TPMQuote(
+            attest: Data(attest).base64EncodedString(), signature: try key.signature(for: attest).derRepresentation.base64EncodedString(),
+            ak: key.publicKey.pemRepresentation)
+    }
+
+    @Test("a signed quote yields its nonce, PCR digest and key fingerprint")
+    func verified() throws {
+        let key = P256.Signing.PrivateKey()
+        let digest = Array(repeating: UInt8(7), count: 32)
+        let evidence = try Self.quote(Self.attest(nonce: [1, 2, 3], digest: digest), key: key).verify()
+        #expect(evidence.nonce == [1, 2, 3])
+        #expect(evidence.pcrDigest == digest)
+        #expect(evidence.keyFingerprint == Hex.sha256(key.publicKey.derRepresentation))
+    }
+
+    @Test("a wrong signature, a wrong magic and every truncation are refused without a crash")
+    func refused() throws {
+        let key = P256.Signing.PrivateKey()
+        let attest = Self.attest(nonce: [1, 2, 3], digest: Array(repeating: 7, count: 32))
+        var forged = try Self.quote(attest, key: key)
+        forged.ak = P256.Signing.PrivateKey().publicKey.pemRepresentation
+        #expect(throws: QuoteError.badSignature) { try forged.verify() }
+        #expect(throws: QuoteError.self) { try Self.quote(Self.attest(nonce: [], digest: [], magic: 1), key: key).verify() }
+        for length in 0..<attest.count {
+            #expect(throws: QuoteError.self) { try Self.quote(Array(attest.prefix(length)), key: key).verify() }
+        }
+    }
+}
