@@ -165,9 +165,9 @@ struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
         guard !allowed else { return nil }
         let detail = "\(request.method.rawValue) \(path) is not allowed: \(needed)"
         context.logger.notice("http request denied", metadata: ["auth.decision": "deny", "auth.principal": "\(principal)", "auth.reason": "\(detail)"])
-        _ = try? await self.identity.audit.record(
+        self.identity.auditDenial(
             tenant: principal.tenant, actor: principal.subject, action: "http.request", target: "\(request.method.rawValue) \(path)",
-            outcome: "deny", detail: needed)
+            detail: needed, perTarget: true)
         if InfluxRoutes.paths.contains(path) {
             return HTTPJSON.bytes(.forbidden, InfluxJSON.error(detail))
         }

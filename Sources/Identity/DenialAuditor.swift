@@ -20,9 +20,10 @@ final class DenialAuditor: Sendable {
 }
 
 extension IdentityService {
-    /// Audits a denial, at most once per 10 s for the same subject and action.
-    func auditDenial(tenant: TenantID, actor: String, action: String, target: String, detail: String) {
-        guard self.denials.admit("\(tenant.rawValue)\u{1F}\(actor)\u{1F}\(action)") else { return }
+    /// Audits a denial, at most once per 10 s for the same subject and action (and target, when
+    /// `perTarget`: each refused route of a user is recorded, but not each repetition).
+    public func auditDenial(tenant: TenantID, actor: String, action: String, target: String, detail: String, perTarget: Bool = false) {
+        guard self.denials.admit("\(tenant.rawValue)\u{1F}\(actor)\u{1F}\(action)" + (perTarget ? "\u{1F}\(target)" : "")) else { return }
         let audit = self.audit
         Task { _ = try? await audit.record(tenant: tenant, actor: actor, action: action, target: target, outcome: "deny", detail: detail) }
     }

@@ -138,9 +138,13 @@ extension IdentityService {
         self.rescoreSoon(key)
     }
 
-    /// Re-scores a device off the I/O thread.
+    /// Re-scores a device off the I/O thread; requests that arrive while one is pending are folded into it.
     func rescoreSoon(_ key: DeviceKey) {
-        Task { await self.rescore(tenant: key.tenant, twin: key.twin, cause: "behaviour") }
+        guard self.pendingRescores.withLock({ $0.insert(key).inserted }) else { return }
+        Task {
+            self.pendingRescores.withLock { _ = $0.remove(key) }
+            await self.rescore(tenant: key.tenant, twin: key.twin, cause: "behaviour")
+        }
     }
 
     /// Computes a device's score from what is known now and applies the tier it maps to (unless an

@@ -22,8 +22,7 @@ public enum LoginFailure: Error, Equatable, CustomStringConvertible {
         }
     }
 
-    static let locked = LoginFailure.locked(until: 0)
-
+    /// Failures compare by kind (two lockouts are equal whatever their end).
     public static func == (lhs: LoginFailure, rhs: LoginFailure) -> Bool {
         switch (lhs, rhs) {
         case (.badCredentials, .badCredentials), (.locked, .locked), (.mfaRequired, .mfaRequired), (.badTOTP, .badTOTP): true

@@ -1,11 +1,10 @@
 import TwinGuardCore
 
-/// Who may connect before the identity layer exists: anonymous clients in development mode
-/// (`--allow-anonymous`) and the credentials a running demo generated for its own simulated devices.
-///
-/// Operators act on any topic of their tenant; nobody gets administration through MQTT.
+/// Development access, consulted by ``Identity/IdentityAuthorizer`` after certificates and users:
+/// anonymous clients in development mode (`--allow-anonymous`) and the credentials a running demo
+/// generated for its own simulated devices (operators of tenant `default`).
 public struct AccessPolicy: Authorizer {
-    /// Anonymous clients act as operator of tenant `default`.
+    /// Anonymous clients act as ``TwinGuardCore/Principal/anonymousDevelopment``.
     public var allowAnonymous: Bool
     /// User name → password, generated at start (never a default, never stored).
     public var ephemeralCredentials: [String: [UInt8]]
