@@ -223,10 +223,9 @@ struct IdentityRoutes {
         }
     }
 
-    static func response(_ issued: (certificate: String, ca: String)) throws -> EnrollResponse {
-        let identity = try? DeviceIdentity(pem: issued.certificate)
-        return EnrollResponse(
-            tenant: identity?.tenant.rawValue ?? "", twin: identity?.twin ?? "", certificate: issued.certificate, ca: issued.ca)
+    static func response(_ issued: IssuedCertificate) -> EnrollResponse {
+        EnrollResponse(
+            tenant: issued.identity.tenant.rawValue, twin: issued.identity.twin, certificate: issued.certificatePEM, ca: issued.caPEM)
     }
 
     struct DeviceDocument: Encodable {

@@ -39,8 +39,11 @@ public struct CertificateAuthority: Sendable {
         var serializer = DER.Serializer()
         try serializer.serialize(certificate)
         self.certificateDER = serializer.serializedBytes
-        self.fingerprint = Hex.sha256(self.certificateDER)
+        self.fingerprint = Self.fingerprint(ofDER: self.certificateDER)
     }
+
+    /// The fingerprint of a certificate: hex SHA-256 of its DER bytes.
+    public static func fingerprint(ofDER der: [UInt8]) -> String { Hex.sha256(der) }
 
     /// The CA certificate in PEM.
     public var certificatePEM: String { (try? self.certificate.serializeAsPEM().pemString) ?? "" }

@@ -40,13 +40,3 @@ public struct DeviceIdentity: Hashable, Sendable, CustomStringConvertible {
         return nil
     }
 }
-
-extension DeviceIdentity {
-    /// Reads the identity from a PEM certificate.
-    public init(pem: String) throws {
-        guard let identity = DeviceIdentity(certificate: try Certificate(pemEncoded: pem)) else {
-            throw CertificateAuthorityError.badRequest("the certificate names no TwinGuard twin")
-        }
-        self = identity
-    }
-}

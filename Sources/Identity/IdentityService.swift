@@ -147,6 +147,13 @@ public final class IdentityService: Sendable {
 
 // MARK: - Enrollment
 
+/// A device certificate just issued, with the CA certificate that verifies it.
+public struct IssuedCertificate: Sendable {
+    public let identity: DeviceIdentity
+    public let certificatePEM: String
+    public let caPEM: String
+}
+
 /// Why an enrollment or renewal was refused. The text is what the device is told.
 public enum EnrollmentError: Error, Equatable, CustomStringConvertible {
     case malformedToken
@@ -185,8 +192,7 @@ extension IdentityService {
 
     /// Exchanges an enrollment token and a CSR (PEM) for a device certificate. The token is consumed
     /// whether or not the CSR is good, so that a stolen token cannot be probed.
-    /// - Returns: the certificate in PEM, and the CA certificate in PEM.
-    public func enroll(token text: String, csrPEM: String, remote: String?) async throws -> (certificate: String, ca: String) {
+    public func enroll(token text: String, csrPEM: String, remote: String?) async throws -> IssuedCertificate {
         let refuse = { (tenant: TenantID, target: String, error: EnrollmentError) async throws -> EnrollmentError in
             try await self.audit.record(
                 tenant: tenant, actor: remote ?? "unknown", action: "device.enroll", target: target, outcome: "deny",
@@ -216,11 +222,12 @@ extension IdentityService {
             throw try await refuse(record.tenant, record.twin, .badRequest("the certificate signing request is not a PEM CSR (\(error))"))
         }
         try await self.recordIssued(certificate, identity: identity, actor: remote ?? "unknown", action: "device.enroll", detail: "token \(token.id)")
-        return (try certificate.serializeAsPEM().pemString, self.authority.certificatePEM)
+        return IssuedCertificate(
+            identity: identity, certificatePEM: try certificate.serializeAsPEM().pemString, caPEM: self.authority.certificatePEM)
     }
 
     /// Issues a fresh certificate to a device that proved its identity with its current certificate.
-    public func renew(identity: DeviceIdentity, csrPEM: String, currentSerial: String) async throws -> (certificate: String, ca: String) {
+    public func renew(identity: DeviceIdentity, csrPEM: String, currentSerial: String) async throws -> IssuedCertificate {
         let certificate: Certificate
         do {
             let request = try CertificateSigningRequest(pemEncoded: csrPEM)
@@ -232,7 +239,8 @@ extension IdentityService {
         }
         try await self.recordIssued(
             certificate, identity: identity, actor: identity.twin, action: "device.renew", detail: "replaces \(currentSerial)")
-        return (try certificate.serializeAsPEM().pemString, self.authority.certificatePEM)
+        return IssuedCertificate(
+            identity: identity, certificatePEM: try certificate.serializeAsPEM().pemString, caPEM: self.authority.certificatePEM)
     }
 
     private func recordIssued(_ certificate: Certificate, identity: DeviceIdentity, actor: String, action: String, detail: String) async throws {

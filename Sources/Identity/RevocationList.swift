@@ -28,7 +28,7 @@ public enum RevocationList {
                 try coder.appendConstructedNode(identifier: .sequence) { list in
                     for entry in entries {
                         try list.appendConstructedNode(identifier: .sequence) { item in
-                            try item.serialize(ArraySlice(Self.bytes(hex: entry.serial)))
+                            try item.serialize(ArraySlice(Hex.decode(entry.serial)))
                             let revokedAt = Date(timeIntervalSince1970: Double(entry.revokedAt ?? 0) / 1e9)
                             try item.serialize(Self.utcTime(revokedAt))
                         }
@@ -72,23 +72,5 @@ public enum RevocationList {
         let parts = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: date)
         return try UTCTime(
             year: parts.year!, month: parts.month!, day: parts.day!, hours: parts.hour!, minutes: parts.minute!, seconds: parts.second!)
-    }
-
-    static func bytes(hex: String) -> [UInt8] {
-        var bytes: [UInt8] = []
-        var iterator = hex.utf8.makeIterator()
-        while let high = iterator.next(), let low = iterator.next() {
-            bytes.append(UInt8(Self.nibble(high) << 4 | Self.nibble(low)))
-        }
-        return bytes
-    }
-
-    private static func nibble(_ digit: UInt8) -> UInt8 {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
-        default: 0
-        }
     }
 }

@@ -41,7 +41,7 @@ public enum DeviceEnrollment {
         }
         var serializer = DER.Serializer()
         try serializer.serialize(ca)
-        let fingerprint = SHA256.hash(data: serializer.serializedBytes).map { String(format: "%02x", $0) }.joined()
+        let fingerprint = CertificateAuthority.fingerprint(ofDER: serializer.serializedBytes)
         guard fingerprint == token.caFingerprint else {
             throw Failure(
                 description: "the server's CA (sha256 \(fingerprint)) is not the one the token names (\(token.caFingerprint)): refusing to enroll")
