@@ -84,9 +84,15 @@ struct UserRoutes {
         router.post("api/v1/login") { request, context in
             let body = try HTTPJSON.decode(LoginRequest.self, from: try await HTTPJSON.body(request, limit: 16 * 1024), what: "login")
             let remote = context.channel.remoteAddress.map { "\($0)" }
-            switch await identity.login(name: body.name, password: body.password, totp: body.totp, remote: remote, channel: "session") {
+            switch await identity.login(
+                name: body.name, password: body.password, totp: body.totp, remote: remote, channel: "session", interactive: true)
+            {
             case .failure(let failure):
-                let status: HTTPResponse.Status = if case .locked = failure { .tooManyRequests } else { .unauthorized }
+                let status: HTTPResponse.Status =
+                    switch failure {
+                    case .locked, .tooManyFromSource: .tooManyRequests
+                    default: .unauthorized
+                    }
                 throw ProblemDetails(status: status, code: "login_failed", detail: failure.description)
             case .success(let user):
                 let pending = user.role.requiresMFA && user.totpSecret == nil

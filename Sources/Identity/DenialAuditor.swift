@@ -33,3 +33,33 @@ extension IdentityService {
         self.auditDenial(tenant: .default, actor: remote ?? "unknown", action: "tls.certificate", target: listener, detail: reason)
     }
 }
+
+/// Failed logins per source address in the current minute, so that one address cannot try passwords
+/// against many accounts (the per-account lockout does not see that).
+final class SourceFailureCounter: Sendable {
+    private let windows = Mutex<[String: (start: Int64, failures: Int)]>([:])
+    let limit: Int
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    /// Whether `source` may try again now.
+    func allows(_ source: String, now: Int64 = WallClock.nowNanoseconds()) -> Bool {
+        self.windows.withLock { windows in
+            guard let window = windows[source], now - window.start < 60_000_000_000 else { return true }
+            return window.failures < self.limit
+        }
+    }
+
+    func noteFailure(_ source: String, now: Int64 = WallClock.nowNanoseconds()) {
+        self.windows.withLock { windows in
+            if windows.count > 100_000 { windows = windows.filter { now - $0.value.start < 60_000_000_000 } }
+            if let window = windows[source], now - window.start < 60_000_000_000 {
+                windows[source] = (window.start, window.failures + 1)
+            } else {
+                windows[source] = (now, 1)
+            }
+        }
+    }
+}

@@ -30,6 +30,8 @@ public final class IdentityService: Sendable {
     let groupResolver = Mutex<(@Sendable (TenantID, String) -> Set<String>)?>(nil)
     /// Devices waiting for a re-score (see ``rescoreSoon(_:)``).
     let pendingRescores = Mutex<Set<DeviceKey>>([])
+    /// Failed logins per source address.
+    let loginSources = SourceFailureCounter(limit: IdentityService.sourceFailureLimit)
     /// Keeps per-message denials from flooding the audit log.
     let denials = DenialAuditor()
     /// The per-device message and byte rates.
@@ -67,6 +69,8 @@ public final class IdentityService: Sendable {
         /// bcrypt hashes of device passwords (tenants that allow them only).
         var devicePasswords: [DeviceKey: String] = [:]
         var users: [String: UserRecord] = [:]
+        /// The TOTP time step each user last logged in with (interactive logins).
+        var lastTOTPSteps: [String: Int64] = [:]
         /// Hash of (bcrypt hash, password) → ns until which it counts as verified.
         var verifiedPasswords: [String: Int64] = [:]
         var crl: [UInt8] = []

@@ -12,6 +12,8 @@ public enum LoginFailure: Error, Equatable, CustomStringConvertible {
     case locked(until: Int64)
     case mfaRequired
     case badTOTP
+    case reusedTOTP
+    case tooManyFromSource
 
     public var description: String {
         switch self {
@@ -19,13 +21,17 @@ public enum LoginFailure: Error, Equatable, CustomStringConvertible {
         case .locked(let until): "too many failed logins: the account is locked until \(RFC3339.format(until))"
         case .mfaRequired: "this account needs a one-time code (TOTP) as well"
         case .badTOTP: "the one-time code is wrong"
+        case .reusedTOTP: "the one-time code was used already; wait for the next one"
+        case .tooManyFromSource: "too many failed logins from this address; try again in a minute"
         }
     }
 
     /// Failures compare by kind (two lockouts are equal whatever their end).
     public static func == (lhs: LoginFailure, rhs: LoginFailure) -> Bool {
         switch (lhs, rhs) {
-        case (.badCredentials, .badCredentials), (.locked, .locked), (.mfaRequired, .mfaRequired), (.badTOTP, .badTOTP): true
+        case (.badCredentials, .badCredentials), (.locked, .locked), (.mfaRequired, .mfaRequired), (.badTOTP, .badTOTP),
+            (.reusedTOTP, .reusedTOTP), (.tooManyFromSource, .tooManyFromSource):
+            true
         default: false
         }
     }
@@ -90,12 +96,32 @@ extension IdentityService {
         return user
     }
 
-    /// Checks a login. Failures count towards a lockout; every outcome is audited.
+    /// Failed logins from one address within a minute after which that address is refused for the rest of it.
+    public static let sourceFailureLimit = 20
+
+    /// Checks a login. Failures count towards a lockout of the account and a limit per source address;
+    /// every outcome is audited.
     /// - Parameter totp: the one-time code, required for users with MFA enrolled.
+    /// - Parameter interactive: a login that opens a session: its one-time code may be used only once.
+    ///   (HTTP Basic sends the same code with every request of its 30 s window.)
     /// - Parameter auditSuccess: whether a success goes to the audit log (not for HTTP Basic, which logs in on
     ///   every request; its failures always do).
     public func login(
-        name: String, password: String, totp: String?, remote: String?, channel: String, auditSuccess: Bool = true
+        name: String, password: String, totp: String?, remote: String?, channel: String, interactive: Bool = false,
+        auditSuccess: Bool = true
+    ) async -> Result<UserRecord, LoginFailure> {
+        let source = Self.sourceAddress(remote)
+        if let source, !self.loginSources.allows(source) {
+            self.auditDenial(tenant: .default, actor: source, action: "user.login", target: channel, detail: LoginFailure.tooManyFromSource.description)
+            return .failure(.tooManyFromSource)
+        }
+        let result = await self.checkLogin(name: name, password: password, totp: totp, remote: remote, channel: channel, interactive: interactive, auditSuccess: auditSuccess)
+        if let source, case .failure(let failure) = result, failure != .mfaRequired { self.loginSources.noteFailure(source) }
+        return result
+    }
+
+    private func checkLogin(
+        name: String, password: String, totp: String?, remote: String?, channel: String, interactive: Bool, auditSuccess: Bool
     ) async -> Result<UserRecord, LoginFailure> {
         guard var user = self.state.withLock({ $0.users[Self.userKey(name)] }) else {
             _ = Bcrypt.verify(password, hash: Self.decoyHash)
@@ -111,7 +137,11 @@ extension IdentityService {
         if !self.verifyPassword(password, user: user) {
             failure = .badCredentials
         } else if let secret = user.totpSecret {
-            if let totp { failure = Self.totpMatches(secret: secret, code: totp) ? nil : .badTOTP } else { failure = .mfaRequired }
+            if let totp, let step = Self.totpStep(secret: secret, code: totp) {
+                failure = interactive && !self.useTOTPStep(step, user: user.name) ? .reusedTOTP : nil
+            } else {
+                failure = totp == nil ? .mfaRequired : .badTOTP
+            }
         } else {
             failure = nil
         }
@@ -154,10 +184,37 @@ extension IdentityService {
     }
 
     static func totpMatches(secret: String, code: String, now: Date = Date()) -> Bool {
-        guard let value = Int(code.trimmingCharacters(in: .whitespaces)), code.count == 6 else { return false }
+        self.totpStep(secret: secret, code: code, now: now) != nil
+    }
+
+    /// The 30-second time step `code` belongs to, accepting one step either side for clock drift
+    /// (RFC 6238 §5.2); `nil` when it matches none.
+    static func totpStep(secret: String, code: String, now: Date = Date()) -> Int64? {
+        guard let value = Int(code.trimmingCharacters(in: .whitespaces)), code.count == 6 else { return nil }
         let totp = TOTP(secret: secret)
-        // One step either side, for clock drift (RFC 6238 §5.2).
-        return [-30.0, 0, 30].contains { totp.compute(date: now.addingTimeInterval($0)) == value }
+        for offset in [-1, 0, 1] where totp.compute(date: now.addingTimeInterval(Double(offset) * 30)) == value {
+            return Int64(now.timeIntervalSince1970 / 30) + Int64(offset)
+        }
+        return nil
+    }
+
+    /// Records that `user` logged in with the code of `step`; `false` when that step (or a later one) was
+    /// used already (RFC 6238 §5.2: a code is accepted once).
+    private func useTOTPStep(_ step: Int64, user: String) -> Bool {
+        self.state.withLock { state in
+            let key = Self.userKey(user)
+            if let last = state.lastTOTPSteps[key], last >= step { return false }
+            state.lastTOTPSteps[key] = step
+            return true
+        }
+    }
+
+    /// The host part of a remote address description (`[IPv4]127.0.0.1/127.0.0.1:46528` → `127.0.0.1`).
+    static func sourceAddress(_ remote: String?) -> String? {
+        guard var text = remote else { return nil }
+        if let slash = text.lastIndex(of: "/") { text = String(text[text.index(after: slash)...]) }
+        if let colon = text.lastIndex(of: ":") { text = String(text[..<colon]) }
+        return text.isEmpty ? nil : text
     }
 
     private func saveQuietly(_ user: UserRecord) async {

@@ -163,3 +163,20 @@ def test_api_tokens_are_scoped_expiring_hashed_and_revocable(server_factory):
     revoked = httpclient.request(server.http_port, "GET", "/api/v1/twins", headers=bearer(token))
     assert revoked.status == 401
     assert any(e["action"] == "token.create" for e in audit_actions(server))
+
+
+def test_a_one_time_code_logs_in_once_and_one_address_cannot_try_many_accounts(server_factory):
+    server = server_factory(expect=SECURE)
+    assert cli("user", "add", "sec", "--role", "security-officer", "--password-stdin", "--data-dir", server.data_dir,
+               stdin=PASSWORD + "\n").returncode == 0
+    secret = enrol_totp(server, "sec", PASSWORD)
+    code = totp(secret)
+    assert login(server, "sec", PASSWORD, code=code).status == 200
+    replay = login(server, "sec", PASSWORD, code=code)
+    assert replay.status == 401 and b"used already" in replay.body
+    # 20 failures from one address within a minute (the replay above was the first), spread over many
+    # accounts, close that address.
+    for index in range(19):
+        assert login(server, "nobody-%d" % index, "wrong password!!").status == 401
+    blocked = login(server, "sec", PASSWORD, code=totp(secret))
+    assert blocked.status == 429 and b"from this address" in blocked.body
