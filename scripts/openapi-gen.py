@@ -55,7 +55,7 @@ schemas = {
                      "previousHash": {"type": "string"}, "hash": {"type": "string"}}},
   "User": {"type": "object", "required": ["name", "tenant", "role"], "properties": {
       "name": {"type": "string"}, "tenant": {"type": "string"}, "role": {"type": "string"}, "mfa_enrolled": {"type": "boolean"},
-      "mfa_required": {"type": "boolean"}, "locked": {"type": "boolean"}}},
+      "mfa_required": {"type": "boolean"}, "locked": {"type": "boolean"}, "sites": {"type": "array", "items": {"type": "string"}}}},
   "InfluxError": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
   "InfluxResults": {"type": "object", "required": ["results"], "properties": {"results": {"type": "array", "items": {
       "type": "object", "required": ["statement_id"], "properties": {
@@ -375,8 +375,9 @@ paths = {
    "post": {"operationId": "createUser", "summary": "Add a user (password: 12+ characters, not a common one).",
             "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "required": ["name", "role", "password"], "properties": {
                 "name": {"type": "string"}, "role": {"type": "string", "enum": ["viewer", "engineer", "operator", "security-officer", "admin"]},
-                "password": {"type": "string"}, "tenant": {"type": ["string", "null"]}}}}}},
-            "responses": {"201": js("Created.", {"type": "object"}), "403": problem("Administrators only."), "409": problem("The user exists."),
+                "password": {"type": "string"}, "tenant": {"type": ["string", "null"]},
+                "sites": {"type": ["array", "null"], "items": {"type": "string"}}}}}}},
+            "responses": {"201": js("Created.", ref("User")), "403": problem("Administrators only."), "409": problem("The user exists."),
                           "413": problem("Body too large."), "422": problem("Weak password or invalid name."), **COMMON}}},
 }
 doc = {"openapi": "3.1.0",

@@ -21,6 +21,8 @@ struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
     let identity: IdentityService
     let localAdminToken: String?
     let peerCertificate: @Sendable (any Channel) async -> ClientCertificate?
+    /// The `site` tag of a twin, for users limited to sites.
+    let siteOf: @Sendable (TenantID, String) -> String?
     /// Paths that need no credentials (health probes, the OpenAPI document, /ping, PKI, enrollment, login).
     let publicPaths: Set<String>
 
@@ -96,7 +98,7 @@ struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
             case .success(let user):
                 return .caller(
                     Caller(
-                        principal: Principal(tenant: user.tenant, role: user.role, subject: user.name),
+                        principal: user.principal,
                         mfaPending: user.role.requiresMFA && user.totpSecret == nil))
             case .failure(let failure):
                 return .refused(.notAuthorized(reason: failure.description))
@@ -129,7 +131,7 @@ struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
                 }
             }
             return .caller(
-                Caller(principal: Principal(tenant: record.tenant, role: record.role, subject: record.user), mfaPending: record.mfaPending))
+                Caller(principal: self.identity.principal(of: record), mfaPending: record.mfaPending))
         }
     }
 
@@ -162,7 +164,27 @@ struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
             allowed = principal == .anonymousDevelopment || principal.role.allows(permission)
             needed = "role '\(principal.role.rawValue)' lacks the '\(permission.rawValue)' permission"
         }
+        if allowed, let sites = principal.sites, principal.role != .device {
+            switch RoutePermissions.siteScope(request.method, path) {
+            case .filtered:
+                return nil
+            case .twin(let twin):
+                guard !principal.mayAccess(site: self.siteOf(principal.tenant, twin)) else { return nil }
+                // As if it did not exist: a user limited to sites learns nothing of the others.
+                return try ProblemDetails(status: .notFound, code: "not_found", detail: "No twin '\(twin.prefix(140))'.")
+                    .response(from: request, context: context)
+            case .tenantWide:
+                return try self.refuse(
+                    principal, request: request, context: context,
+                    needed: "limited to sites \(sites.sorted().joined(separator: ", ")): tenant-wide routes are not available")
+            }
+        }
         guard !allowed else { return nil }
+        return try self.refuse(principal, request: request, context: context, needed: needed)
+    }
+
+    private func refuse(_ principal: Principal, request: Request, context: Context, needed: String) throws -> Response {
+        let path = request.uri.path
         let detail = "\(request.method.rawValue) \(path) is not allowed: \(needed)"
         context.logger.notice("http request denied", metadata: ["auth.decision": "deny", "auth.principal": "\(principal)", "auth.reason": "\(detail)"])
         self.identity.auditDenial(

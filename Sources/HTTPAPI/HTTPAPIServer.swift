@@ -59,6 +59,25 @@ public struct HTTPAPIDependencies: Sendable {
         return executor
     }
 
+    /// The `site` tag of a twin, which users limited to sites are checked against.
+    func site(of twin: String, tenant: TenantID) -> String? {
+        (try? self.registry.twin(twin, tenant: tenant))?.tags["site"]
+    }
+
+    /// Whether `principal` may see `twin` (always, unless the principal is limited to sites).
+    func visible(_ twin: String, to principal: Principal) -> Bool {
+        principal.sites == nil || principal.mayAccess(site: self.site(of: twin, tenant: principal.tenant))
+    }
+
+    /// The event filter of a stream, limited to the twins `principal` may see.
+    func eventFilter(_ principal: Principal, twin: String?, kinds: [String]) -> EventHub.Filter {
+        guard principal.sites != nil else { return EventHub.Filter(tenant: principal.tenant, twin: twin, kinds: kinds) }
+        let registry = self.registry
+        return EventHub.Filter(tenant: principal.tenant, twin: twin, kinds: kinds) { id in
+            principal.mayAccess(site: (try? registry.twin(id, tenant: principal.tenant))?.tags["site"])
+        }
+    }
+
     /// The JSON form of a twin.
     func document(_ twin: Twin) -> TwinDocument {
         TwinDocument(twin: twin, telemetry: self.lastTelemetry(twin), online: self.registry.isOnline(twin.id, tenant: twin.tenant))
@@ -111,7 +130,7 @@ public enum HTTPAPIServer {
         router.add(
             middleware: AuthenticationMiddleware(
                 authorizer: dependencies.authorizer, identity: dependencies.identity, localAdminToken: dependencies.localAdminToken,
-                peerCertificate: dependencies.peerCertificate,
+                peerCertificate: dependencies.peerCertificate, siteOf: { dependencies.site(of: $1, tenant: $0) },
                 publicPaths: [
                     "/healthz", "/readyz", "/ping", "/openapi.json", "/metrics", "/pki/crl", "/pki/ca.crt", "/api/v1/enroll",
                     "/api/v1/setup", "/api/v1/login",

@@ -62,6 +62,8 @@ struct IdentityRoutes {
 
     struct UserRequest: Decodable {
         var tenant: String?
+        /// The sites the user is limited to; absent for the whole tenant.
+        var sites: [String]?
         var name: String
         var role: Role
         var password: String
@@ -116,6 +118,11 @@ struct IdentityRoutes {
             let principal = try context.requirePrincipal()
             let body = try HTTPJSON.decode(TokenRequest.self, from: try await HTTPJSON.body(request, limit: 16 * 1024), what: "enrollment token")
             let tenant = try Self.tenant(body.tenant, for: principal)
+            if principal.sites != nil, !principal.mayAccess(site: self.dependencies.site(of: body.twin, tenant: tenant)) {
+                throw ProblemDetails(
+                    status: .forbidden, code: "forbidden",
+                    detail: "You are limited to sites: enrollment tokens only for existing twins of those sites.")
+            }
             let ttl = try Self.seconds(body.ttl ?? "1h")
             if (try? self.dependencies.registry.twin(body.twin, tenant: tenant)) == nil {
                 _ = try await self.dependencies.registry.createTwin(TwinDraft(id: body.twin, model: body.model), tenant: tenant)
@@ -131,6 +138,7 @@ struct IdentityRoutes {
             let principal = try context.requirePrincipal()
             let twins = Set(identity.trustRecords(tenant: principal.tenant).map(\.twin))
                 .union(identity.enrolledTwins(tenant: principal.tenant)).sorted()
+                .filter { self.dependencies.visible($0, to: principal) }
             return try HTTPJSON.encode(.ok, ["items": twins.map { Self.device(identity, tenant: principal.tenant, twin: $0) }])
         }
         router.get("api/v1/posture-policy") { _, context in
@@ -197,8 +205,8 @@ struct IdentityRoutes {
             do {
                 let user = try await identity.addUser(
                     name: body.name, tenant: try Self.tenant(body.tenant, for: principal), role: body.role, password: body.password,
-                    actor: principal.subject)
-                return try HTTPJSON.encode(.created, ["name": user.name, "role": user.role.rawValue, "tenant": user.tenant.rawValue])
+                    actor: principal.subject, sites: body.sites)
+                return try HTTPJSON.encode(.created, UserRoutes.UserDocument(user))
             } catch let error as UserError {
                 let status: HTTPResponse.Status = if case .exists = error { .conflict } else { .unprocessableContent }
                 throw ProblemDetails(status: status, code: "invalid_user", detail: error.description)

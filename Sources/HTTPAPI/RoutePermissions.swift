@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import TwinGuardCore
 
@@ -28,6 +29,30 @@ enum RoutePermissions {
             if parts.count >= 5, parts[4] == "commands" || parts[4] == "desired" { return .operate }
             return .manageTwins
         default: return isRead ? .read : .administer
+        }
+    }
+
+    /// What a route means for a user limited to sites.
+    enum SiteScope: Equatable {
+        /// The route names a twin (`/api/v1/twins/{id}…`, `/api/v1/devices/{id}…`): it must be of one of the sites.
+        case twin(String)
+        /// The route shows only what the user may see (lists, event streams) or concerns the user alone.
+        case filtered
+        /// Tenant-wide data or settings: not for users limited to sites.
+        case tenantWide
+    }
+
+    static func siteScope(_ method: HTTPRequest.Method, _ path: String) -> SiteScope {
+        let parts = path.split(separator: "/").map(String.init)
+        let isRead = method == .get || method == .head
+        guard parts.count >= 3, parts[0] == "api", parts[1] == "v1" else { return .tenantWide }
+        switch parts[2] {
+        case "twins", "devices":
+            if parts.count >= 4 { return .twin(parts[3].removingPercentEncoding ?? parts[3]) }
+            return isRead || (parts[2] == "twins" && method == .post) ? .filtered : .tenantWide
+        case "events", "me", "logout", "tokens", "enrollment-tokens": return .filtered
+        case "models", "tenant", "posture-policy", "policies": return isRead ? .filtered : .tenantWide
+        default: return .tenantWide
         }
     }
 

@@ -18,11 +18,11 @@ struct StreamRoutes {
             let principal = try context.requirePrincipal()
             let id = try context.parameters.require("id")
             _ = try self.dependencies.registry.twin(id, tenant: principal.tenant)
-            return self.stream(EventHub.Filter(tenant: principal.tenant, twin: id, kinds: Self.kinds(request)), context)
+            return self.stream(self.dependencies.eventFilter(principal, twin: id, kinds: Self.kinds(request)), context)
         }
         router.get("api/v1/events/stream") { request, context in
             let principal = try context.requirePrincipal()
-            return self.stream(EventHub.Filter(tenant: principal.tenant, twin: request.form["twin"], kinds: Self.kinds(request)), context)
+            return self.stream(self.dependencies.eventFilter(principal, twin: request.form["twin"], kinds: Self.kinds(request)), context)
         }
     }
 

@@ -17,11 +17,18 @@ struct TwinRoutes {
             let principal = try context.requirePrincipal()
             let page = try Pagination(request)
             let (items, next) = self.dependencies.registry.listTwins(tenant: principal.tenant, after: page.cursor, limit: page.limit)
-            return try HTTPJSON.encode(.ok, Page(items: items.map { self.document($0) }, next: next))
+            // A user limited to sites sees the twins of those sites only (a page may then hold fewer items).
+            let visible = items.filter { principal.mayAccess(site: $0.tags["site"]) }
+            return try HTTPJSON.encode(.ok, Page(items: visible.map { self.document($0) }, next: next))
         }
         twins.post { request, context in
             let principal = try context.requirePrincipal()
             let draft = try HTTPJSON.decode(TwinDraft.self, from: try await HTTPJSON.body(request, limit: 1_048_576), what: "twin")
+            guard principal.mayAccess(site: draft.tags?["site"]) else {
+                throw ProblemDetails(
+                    status: .forbidden, code: "forbidden",
+                    detail: "You are limited to sites \(principal.sites?.sorted().joined(separator: ", ") ?? ""): tag the twin with one of them ('site').")
+            }
             let twin = try await self.dependencies.registry.createTwin(draft, tenant: principal.tenant)
             return try self.respond(.created, twin, extra: [.location: "/api/v1/twins/\(twin.id)"])
         }

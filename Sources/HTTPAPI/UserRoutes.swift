@@ -51,8 +51,9 @@ struct UserRoutes {
         var mfaEnrolled: Bool
         var mfaRequired: Bool
         var locked: Bool
+        var sites: [String]?
         enum CodingKeys: String, CodingKey {
-            case name, tenant, role, locked
+            case name, tenant, role, locked, sites
             case mfaEnrolled = "mfa_enrolled"
             case mfaRequired = "mfa_required"
         }
@@ -64,6 +65,7 @@ struct UserRoutes {
             self.mfaEnrolled = user.totpSecret != nil
             self.mfaRequired = user.role.requiresMFA
             self.locked = (user.lockedUntil ?? 0) > WallClock.nowNanoseconds()
+            self.sites = user.sites
         }
     }
 

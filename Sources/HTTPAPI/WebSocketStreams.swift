@@ -33,7 +33,7 @@ enum WebSocketStreams {
         router.add(
             middleware: AuthenticationMiddleware(
                 authorizer: dependencies.authorizer, identity: dependencies.identity, localAdminToken: dependencies.localAdminToken,
-                peerCertificate: dependencies.peerCertificate, publicPaths: []))
+                peerCertificate: dependencies.peerCertificate, siteOf: { dependencies.site(of: $1, tenant: $0) }, publicPaths: []))
         router.ws("api/v1/twins/:id/ws") { request, context in
             guard let principal = context.principal, let id = context.parameters.get("id"),
                 (try? dependencies.registry.twin(id, tenant: principal.tenant)) != nil
@@ -41,14 +41,14 @@ enum WebSocketStreams {
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
             guard let principal = context.requestContext.principal, let id = context.requestContext.parameters.get("id") else { return }
-            let filter = EventHub.Filter(tenant: principal.tenant, twin: id, kinds: Self.kinds(context.request))
+            let filter = dependencies.eventFilter(principal, twin: id, kinds: Self.kinds(context.request))
             try await Self.pump(dependencies.registry.events.subscribe(filter), inbound: inbound, outbound: outbound)
         }
         router.ws("api/v1/events/ws") { _, context in
             context.principal == nil ? .dontUpgrade : .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
             guard let principal = context.requestContext.principal else { return }
-            let filter = EventHub.Filter(tenant: principal.tenant, twin: context.request.form["twin"], kinds: Self.kinds(context.request))
+            let filter = dependencies.eventFilter(principal, twin: context.request.form["twin"], kinds: Self.kinds(context.request))
             try await Self.pump(dependencies.registry.events.subscribe(filter), inbound: inbound, outbound: outbound)
         }
         return router

@@ -100,6 +100,12 @@ extension IdentityService {
         return true
     }
 
+    /// The principal a token acts as: its role, and its user's sites.
+    public func principal(of token: AccessTokenRecord) -> Principal {
+        Principal(
+            tenant: token.tenant, role: token.role, subject: token.user, sites: self.user(named: token.user)?.sites.map(Set.init))
+    }
+
     /// The user behind a principal, if it is one.
     public func user(named name: String) -> UserRecord? {
         self.state.withLock { $0.users[Self.userKey(name)] }

@@ -39,14 +39,14 @@ public struct IdentityAuthorizer: Authorizer {
                 guard case .success(let token) = self.identity.authenticateToken(password), token.user.lowercased() == name.lowercased(),
                     !token.mfaPending
                 else { return .refused(.badCredentials) }
-                return .accepted(Principal(tenant: token.tenant, role: token.role, subject: token.user))
+                return .accepted(self.identity.principal(of: token))
             }
             switch await self.identity.login(name: name, password: password, totp: nil, remote: credentials.remoteAddress, channel: "mqtt") {
             case .success(let user):
                 if user.role.requiresMFA {
                     return .refused(.notAuthorized(reason: "role '\(user.role.rawValue)' needs a second factor: use an API token as the MQTT password"))
                 }
-                return .accepted(Principal(tenant: user.tenant, role: user.role, subject: user.name))
+                return .accepted(user.principal)
             case .failure(let failure):
                 if case .locked = failure { return .refused(.notAuthorized(reason: failure.description)) }
                 if failure == .mfaRequired {
@@ -81,6 +81,8 @@ public struct IdentityAuthorizer: Authorizer {
         switch principal.role {
         case .device:
             return self.identity.authorizeDevice(action, principal: principal)
+        case _ where principal.sites != nil:
+            return self.identity.authorizeSiteLimited(action, principal: principal)
         case _ where principal.role.allows(.anyTopic):
             return .allow
         case .viewer, .engineer, .securityOfficer:
@@ -144,6 +146,28 @@ extension IdentityService {
             if grants.subscribe.contains(where: { $0.covers(filter: filter) }) { return .allow }
             return self.refuseUngranted(principal, action: "subscribe to", topic: filter)
         }
+    }
+
+    /// A user limited to sites uses only the topics of twins of those sites: `tg/{tenant}/{twin}/…` with a
+    /// concrete twin (no wildcard in its place), and what the role allows there.
+    func authorizeSiteLimited(_ action: BrokerAction, principal: Principal) -> AuthorizationDecision {
+        let (topic, isPublish): (String, Bool) =
+            switch action {
+            case .publish(let topic): (topic, true)
+            case .subscribe(let filter): (filter, false)
+            }
+        let levels = topic.split(separator: "/", omittingEmptySubsequences: false)
+        guard levels.count >= 4, levels[0] == "tg", levels[1] == principal.tenant.rawValue, levels[2] != "+", levels[2] != "#" else {
+            return .deny(reason: "'\(principal.subject)' is limited to sites: only tg/\(principal.tenant)/{twin}/… of their twins")
+        }
+        let site = self.siteResolver.withLock { $0 }?(principal.tenant, String(levels[2]))
+        guard principal.mayAccess(site: site) else {
+            return .deny(reason: "twin '\(levels[2])' is not in a site of '\(principal.subject)'")
+        }
+        if isPublish && !principal.role.allows(.anyTopic) {
+            return .deny(reason: "role '\(principal.role.rawValue)' may only subscribe")
+        }
+        return .allow
     }
 
     /// A topic no policy grants: counted against the device's trust score and audited (rate-limited).

@@ -28,6 +28,8 @@ public final class IdentityService: Sendable {
     let devicePasswordsAllowed = Mutex<(@Sendable (TenantID) -> Bool)?>(nil)
     /// A device's policy groups (see ``setGroupResolver(_:)``).
     let groupResolver = Mutex<(@Sendable (TenantID, String) -> Set<String>)?>(nil)
+    /// A twin's site (see ``setSiteResolver(_:)``).
+    let siteResolver = Mutex<(@Sendable (TenantID, String) -> String?)?>(nil)
     /// Devices waiting for a re-score (see ``rescoreSoon(_:)``).
     let pendingRescores = Mutex<Set<DeviceKey>>([])
     /// Failed logins per source address.

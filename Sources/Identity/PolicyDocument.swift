@@ -117,6 +117,11 @@ extension IdentityService {
         self.groupResolver.withLock { $0 = resolve }
     }
 
+    /// Sets how a twin's site is found (its `site` tag), for users limited to sites.
+    public func setSiteResolver(_ resolve: @escaping @Sendable (TenantID, String) -> String?) {
+        self.siteResolver.withLock { $0 = resolve }
+    }
+
     /// Twins with at least one certificate in `tenant`.
     public func enrolledTwins(tenant: TenantID) -> Set<String> {
         self.state.withLock { Set($0.certificates.values.filter { $0.tenant == tenant }.map(\.twin)) }

@@ -40,6 +40,7 @@ public enum LoginFailure: Error, Equatable, CustomStringConvertible {
 /// Why a password or user was refused.
 public enum UserError: Error, Equatable, CustomStringConvertible {
     case invalidName
+    case invalidSites
     case passwordTooShort(minimum: Int)
     case commonPassword
     case exists(String)
@@ -48,6 +49,7 @@ public enum UserError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidName: "a user name is 1–64 characters of letters, digits, '.', '_', '-' or '@'"
+        case .invalidSites: "sites are a non-empty list of site names (1–128 characters each)"
         case .passwordTooShort(let minimum): "the password must have at least \(minimum) characters"
         case .commonPassword: "the password is in the list of commonly used passwords; choose another"
         case .exists(let name): "user '\(name)' already exists"
@@ -81,18 +83,27 @@ extension IdentityService {
     }
 
     /// Creates a user (bcrypt-hashed password).
-    public func addUser(name: String, tenant: TenantID, role: Role, password: String, actor: String) async throws -> UserRecord {
+    /// - Parameter sites: the sites the user is limited to (twins tagged `site`); `nil` for the whole tenant.
+    public func addUser(
+        name: String, tenant: TenantID, role: Role, password: String, actor: String, sites: [String]? = nil
+    ) async throws -> UserRecord {
         guard !name.isEmpty, name.utf8.count <= 64,
             name.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "._-@".unicodeScalars.contains($0) }),
             role != .device
         else { throw UserError.invalidName }
         guard !self.hasUser(name) else { throw UserError.exists(name) }
         try Self.checkPassword(password)
-        let user = UserRecord(
+        var user = UserRecord(
             name: name, tenant: tenant, role: role, passwordHash: Bcrypt.hash(password, cost: 11), createdAt: WallClock.nowNanoseconds())
+        if let sites {
+            guard !sites.isEmpty, sites.allSatisfy({ !$0.isEmpty && $0.count <= 128 }) else { throw UserError.invalidSites }
+            user.sites = sites
+        }
         try await self.store.saveUser(user)
         self.state.withLock { $0.users[Self.userKey(name)] = user }
-        try await self.audit.record(tenant: tenant, actor: actor, action: "user.create", target: name, outcome: "success", detail: "role \(role.rawValue)")
+        try await self.audit.record(
+            tenant: tenant, actor: actor, action: "user.create", target: name, outcome: "success",
+            detail: "role \(role.rawValue)" + (sites.map { ", sites \($0.joined(separator: ", "))" } ?? ""))
         return user
     }
 

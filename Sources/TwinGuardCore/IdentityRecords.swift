@@ -66,6 +66,8 @@ public struct UserRecord: Codable, Sendable, Equatable {
     public var totpSecret: String?
     /// A TOTP secret handed out and not yet confirmed with a code.
     public var pendingTOTPSecret: String?
+    /// The sites the user is limited to (twins tagged `site`), `nil` for the whole tenant.
+    public var sites: [String]?
     /// Consecutive failed logins; reset by a success.
     public var failedLogins: Int
     /// ns since the epoch until which logins are refused.
@@ -84,6 +86,13 @@ public struct UserRecord: Codable, Sendable, Equatable {
         self.failedLogins = failedLogins
         self.lockedUntil = lockedUntil
         self.createdAt = createdAt
+    }
+}
+
+extension UserRecord {
+    /// The principal the user acts as.
+    public var principal: Principal {
+        Principal(tenant: self.tenant, role: self.role, subject: self.name, sites: self.sites.map(Set.init))
     }
 }
 

@@ -104,6 +104,7 @@ public struct TwinGuardServer: Sendable {
         broker.setDeviceMessageHandler(
             PlatformDeviceMessages(twins: DeviceTopics(ingestor: ingestor, registry: registry, commands: commands), identity: identity))
         identity.setDevicePasswordPolicy { tenant in registry.tenants().first { $0.id == tenant }?.devicePasswords == true }
+        identity.setSiteResolver { tenant, twin in (try? registry.twin(twin, tenant: tenant))?.tags["site"] }
         identity.setGroupResolver { tenant, twin in
             guard let document = try? registry.twin(twin, tenant: tenant) else { return [] }
             var groups: Set<String> = []

@@ -43,16 +43,20 @@ public final class EventHub: Sendable {
         public var twin: String?
         /// Event kinds (prefixes, e.g. `telemetry` also matches `telemetry.flagged`); empty means all.
         public var kinds: [String]
+        /// Which twins the subscriber may see (a user limited to sites); `nil` for all.
+        public var visible: (@Sendable (String) -> Bool)?
 
-        public init(tenant: TenantID, twin: String? = nil, kinds: [String] = []) {
+        public init(tenant: TenantID, twin: String? = nil, kinds: [String] = [], visible: (@Sendable (String) -> Bool)? = nil) {
             self.tenant = tenant
             self.twin = twin
             self.kinds = kinds
+            self.visible = visible
         }
 
         func matches(_ event: TwinEvent) -> Bool {
             event.tenant == self.tenant && (self.twin == nil || self.twin == event.twin)
                 && (self.kinds.isEmpty || self.kinds.contains { event.kind == $0 || event.kind.hasPrefix($0 + ".") })
+                && (self.visible?(event.twin) ?? true)
         }
     }
 

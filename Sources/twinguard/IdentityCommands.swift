@@ -130,6 +130,8 @@ struct UserAddCommand: AsyncParsableCommand {
     @Option(help: "viewer, engineer, operator, security-officer or admin.") var role: String
     @Flag(name: .customLong("password-stdin"), help: "Read the password from standard input (required: never on the command line).")
     var passwordStdin = false
+    @Option(name: .customLong("site"), help: "Limit the user to a site (twins tagged site=NAME); repeat for several. Default: the whole tenant.")
+    var sites: [String] = []
     @OptionGroup var target: AdminTarget
 
     func run() async throws {
@@ -142,8 +144,8 @@ struct UserAddCommand: AsyncParsableCommand {
         let password = (readLine(strippingNewline: true) ?? "")
         let (access, tenant) = await self.target.open()
         do {
-            try await access.addUser(name: self.name, role: role, password: password, tenant: tenant)
-            print("user '\(self.name)' added with role \(role.rawValue)")
+            try await access.addUser(name: self.name, role: role, password: password, tenant: tenant, sites: self.sites.isEmpty ? nil : self.sites)
+            print("user '\(self.name)' added with role \(role.rawValue)" + (self.sites.isEmpty ? "" : ", limited to sites \(self.sites.joined(separator: ", "))"))
         } catch {
             exitWithError(error)
         }

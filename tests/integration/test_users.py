@@ -180,3 +180,36 @@ def test_a_one_time_code_logs_in_once_and_one_address_cannot_try_many_accounts(s
         assert login(server, "nobody-%d" % index, "wrong password!!").status == 401
     blocked = login(server, "sec", PASSWORD, code=totp(secret))
     assert blocked.status == 429 and b"from this address" in blocked.body
+
+
+def test_users_limited_to_sites_see_and_touch_only_those_sites(server_factory):
+    server = server_factory(expect=SECURE)
+    a, b = unique("press-a"), unique("press-b")
+    assert api(server, "POST", "/api/v1/twins", {"id": a, "tags": {"site": "plant-a"}}).status == 201
+    assert api(server, "POST", "/api/v1/twins", {"id": b, "tags": {"site": "plant-b"}}).status == 201
+    for name, role in (("eng-a", "engineer"), ("ops-a", "operator")):
+        result = cli("user", "add", name, "--role", role, "--site", "plant-a", "--password-stdin", "--data-dir", server.data_dir,
+                     stdin=PASSWORD + "\n")
+        assert result.returncode == 0 and "limited to sites plant-a" in result.stdout, result.stderr
+    eng = ("eng-a", PASSWORD)
+    listed = [t["id"] for t in api(server, "GET", "/api/v1/twins?limit=1000", auth=eng).json()["items"]]
+    assert a in listed and b not in listed
+    assert api(server, "GET", "/api/v1/twins/%s" % a, auth=eng).status == 200
+    for method, path, body in (("GET", "/api/v1/twins/%s" % b, None), ("PATCH", "/api/v1/twins/%s" % b, {"tags": {"x": "1"}}),
+                               ("GET", "/api/v1/twins/%s/telemetry?field=t" % b, None),
+                               ("POST", "/api/v1/twins/%s/telemetry" % b, {"t": 1})):
+        assert api(server, method, path, body, auth=eng).status == 404, (method, path)
+    assert api(server, "POST", "/api/v1/twins", {"id": unique("x"), "tags": {"site": "plant-b"}}, auth=eng).status == 403
+    assert api(server, "POST", "/api/v1/twins", {"id": unique("x")}, auth=eng).status == 403
+    assert api(server, "POST", "/api/v1/twins", {"id": unique("x"), "tags": {"site": "plant-a"}}, auth=eng).status == 201
+    for path in ("/query?q=SHOW%20MEASUREMENTS&db=default", "/api/v1/query?q=SELECT%20*%20FROM%20twins"):
+        refused = api(server, "GET", path, auth=eng)
+        assert refused.status == 403 and b"limited to sites" in refused.body, path
+    ops = Client(server.mqtt_port, unique("ops"), V5, username="ops-a", password=PASSWORD)
+    assert ops.subscribe("tg/default/%s/telemetry" % a, qos=1)[0].value == 1
+    assert ops.subscribe("tg/default/%s/telemetry" % b, qos=1)[0].value == 0x87
+    assert ops.subscribe("tg/default/+/telemetry", qos=1)[0].value == 0x87
+    assert ops.subscribe("#", qos=1)[0].value == 0x87
+    ops.publish("tg/default/%s/telemetry" % b, b'{"t": 1}', qos=1)
+    assert ops.pubacks.get(timeout=5)[1].value == 0x87
+    ops.disconnect()

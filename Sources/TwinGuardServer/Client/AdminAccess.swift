@@ -95,13 +95,14 @@ public enum AdminAccess {
     }
 
     /// Adds a user.
-    public func addUser(name: String, role: Role, password: String, tenant: TenantID) async throws {
+    public func addUser(name: String, role: Role, password: String, tenant: TenantID, sites: [String]?) async throws {
         switch self {
         case .running(let document):
-            _ = try await Self.call(
-                document, .POST, "/api/v1/users", ["name": name, "role": role.rawValue, "password": password, "tenant": tenant.rawValue])
+            var body: [String: Any] = ["name": name, "role": role.rawValue, "password": password, "tenant": tenant.rawValue]
+            if let sites { body["sites"] = sites }
+            _ = try await Self.call(document, .POST, "/api/v1/users", body)
         case .offline(let data):
-            _ = try await data.identity.addUser(name: name, tenant: tenant, role: role, password: password, actor: "cli")
+            _ = try await data.identity.addUser(name: name, tenant: tenant, role: role, password: password, actor: "cli", sites: sites)
         }
     }
 
