@@ -34,7 +34,7 @@ extension IdentityService {
 
     /// Opens a session for a user who logged in. `mfaPending` sessions may only enrol a second factor.
     public func openSession(for user: UserRecord, mfaPending: Bool, remote: String?) async throws -> IssuedAccessToken {
-        let csrf = EnrollmentToken.random(count: 32)
+        let csrf = RandomSecret.make(count: 32)
         let issued = try await self.issue(
             kind: .session, user: user, role: user.role, name: "session", seconds: Self.sessionSeconds, csrf: csrf, mfaPending: mfaPending)
         return IssuedAccessToken(token: issued.token, csrf: csrf, record: issued.record)
@@ -59,8 +59,8 @@ extension IdentityService {
     private func issue(
         kind: AccessTokenRecord.Kind, user: UserRecord, role: Role, name: String, seconds: Int64, csrf: String?, mfaPending: Bool
     ) async throws -> IssuedAccessToken {
-        let id = EnrollmentToken.random(count: 12)
-        let secret = EnrollmentToken.random(count: 32)
+        let id = RandomSecret.make(count: 12)
+        let secret = RandomSecret.make(count: 32)
         let now = WallClock.nowNanoseconds()
         let record = AccessTokenRecord(
             id: id, kind: kind, secretHash: Hex.sha256(Array(secret.utf8)), tenant: user.tenant, user: user.name, role: role, name: name,
@@ -120,7 +120,7 @@ extension IdentityService {
     public func prepareFirstAdminSetup() -> String? {
         self.state.withLock { state in
             guard state.users.isEmpty else { return nil }
-            let token = EnrollmentToken.random(count: 32)
+            let token = RandomSecret.make(count: 32)
             state.setup = (Hex.sha256(Array(token.utf8)), WallClock.nowNanoseconds() + 86_400 * 1_000_000_000)
             return token
         }
@@ -160,7 +160,7 @@ extension IdentityService {
     /// apps. It takes effect once confirmed with a code.
     public func beginTOTPEnrollment(user name: String) async throws -> (base32: String, url: String) {
         guard var user = self.user(named: name) else { throw UserError.unknown(name) }
-        let secret = EnrollmentToken.random(count: 20)
+        let secret = RandomSecret.make(count: 20)
         user.pendingTOTPSecret = secret
         try await self.store.saveUser(user)
         self.state.withLock { $0.users[Self.userKey(name)] = user }

@@ -19,7 +19,7 @@ extension IdentityService {
     /// Makes (or replaces) the password of a device. Refused unless the tenant allows device passwords.
     public func createDevicePassword(tenant: TenantID, twin: String, actor: String) async throws -> (username: String, password: String) {
         guard self.devicePasswordsAllowed.withLock({ $0 })?(tenant) == true else { throw DevicePasswordError.notAllowed(tenant) }
-        let password = EnrollmentToken.random(count: 24)
+        let password = RandomSecret.make(count: 24)
         let hash = Bcrypt.hash(password, cost: 10)
         try await self.store.saveSetting(key: "devicepw/\(tenant.rawValue)/\(twin)", document: Array(hash.utf8))
         self.state.withLock { $0.devicePasswords[DeviceKey(tenant: tenant, twin: twin)] = hash }

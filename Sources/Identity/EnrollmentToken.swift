@@ -13,7 +13,7 @@ public struct EnrollmentToken: Sendable, Equatable, CustomStringConvertible {
 
     /// A fresh random token for the CA with `caFingerprint`.
     public static func generate(caFingerprint: String) -> EnrollmentToken {
-        EnrollmentToken(id: Self.random(count: 10), secret: Self.random(count: 32), caFingerprint: caFingerprint)
+        EnrollmentToken(id: RandomSecret.make(count: 10), secret: RandomSecret.make(count: 32), caFingerprint: caFingerprint)
     }
 
     init(id: String, secret: String, caFingerprint: String) {
@@ -37,13 +37,19 @@ public struct EnrollmentToken: Sendable, Equatable, CustomStringConvertible {
     /// What the store keeps of the secret.
     public var secretHash: String { Hex.sha256(Array(self.secret.utf8)) }
 
+    private static func isTokenCharacter(_ character: Character) -> Bool {
+        character.isASCII && RandomSecret.alphabet.contains(character)
+    }
+}
+
+/// Random secrets (tokens, passwords, ids) from an alphabet without look-alike characters, read from the
+/// system's cryptographic generator.
+public enum RandomSecret {
+    /// Lowercase letters and digits without `l`, `o`, `0` and `1`: 32 symbols, 5 bits each.
     static let alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789")
 
-    private static func isTokenCharacter(_ character: Character) -> Bool {
-        character.isASCII && Self.alphabet.contains(character)
-    }
-
-    static func random(count: Int) -> String {
+    /// `count` random characters of ``alphabet``.
+    public static func make(count: Int) -> String {
         var generator = SystemRandomNumberGenerator()
         return String((0..<count).map { _ in Self.alphabet[Int(generator.next() % UInt64(Self.alphabet.count))] })
     }

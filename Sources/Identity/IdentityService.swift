@@ -58,6 +58,8 @@ public final class IdentityService: Sendable {
 
     struct State {
         var certificates: [String: DeviceCertificateRecord] = [:]
+        /// The serials issued to each device, so that a device's certificates are found without a scan.
+        var serialsByDevice: [DeviceKey: [String]] = [:]
         var revokedSerials: Set<String> = []
         var trust: [DeviceKey: DeviceTrustRecord] = [:]
         var posturePolicies: [TenantID: PosturePolicy] = [:]
@@ -79,6 +81,20 @@ public final class IdentityService: Sendable {
         var accessTokens: [String: AccessTokenRecord] = [:]
         /// Hex SHA-256 of the one-time first-admin setup token and when it expires, while no user exists.
         var setup: (hash: String, expiresAt: Int64)?
+
+        /// Adds or replaces a certificate record.
+        mutating func record(_ certificate: DeviceCertificateRecord) {
+            if self.certificates.updateValue(certificate, forKey: certificate.serial) == nil {
+                self.serialsByDevice[DeviceKey(tenant: certificate.tenant, twin: certificate.twin), default: []].append(certificate.serial)
+            }
+            if certificate.revokedAt != nil { self.revokedSerials.insert(certificate.serial) }
+        }
+
+        /// The CRL of the revoked certificates, numbered by how many there are.
+        func revocationList(_ authority: CertificateAuthority) throws -> [UInt8] {
+            let revoked = self.revokedSerials.sorted().compactMap { self.certificates[$0] }
+            return try RevocationList.encode(revoked: revoked, authority: authority, number: revoked.count + 1)
+        }
     }
 
     /// Loads the CA (creating it on first start) and the stored identities.
@@ -96,10 +112,7 @@ public final class IdentityService: Sendable {
         self.logger = logger
         self.audit = AuditLog(store: store)
         var state = State()
-        for certificate in try await store.loadCertificates() {
-            state.certificates[certificate.serial] = certificate
-            if certificate.revokedAt != nil { state.revokedSerials.insert(certificate.serial) }
-        }
+        for certificate in try await store.loadCertificates() { state.record(certificate) }
         for user in try await store.loadUsers() { state.users[Self.userKey(user.name)] = user }
         let decoder = JSONDecoder()
         for (key, document) in try await store.loadSettings(prefix: "trust/") {
@@ -123,9 +136,7 @@ public final class IdentityService: Sendable {
         }
         let now = WallClock.nowNanoseconds()
         for token in try await store.loadAccessTokens() where token.expiresAt > now { state.accessTokens[token.id] = token }
-        state.crl = try RevocationList.encode(
-            revoked: state.certificates.values.filter { $0.revokedAt != nil }.sorted { $0.serial < $1.serial },
-            authority: authority, number: state.revokedSerials.count + 1)
+        state.crl = try state.revocationList(authority)
         self.state = Mutex(state)
         if created {
             logger.notice("device CA created", metadata: ["pki.fingerprint": "\(authority.fingerprint)", "pki.directory": "\(pkiDirectory)"])
@@ -255,7 +266,7 @@ extension IdentityService {
             notBefore: Int64(certificate.notValidBefore.timeIntervalSince1970 * 1e9),
             notAfter: Int64(certificate.notValidAfter.timeIntervalSince1970 * 1e9))
         try await self.store.saveCertificate(record)
-        self.state.withLock { $0.certificates[record.serial] = record }
+        self.state.withLock { $0.record(record) }
         try await self.audit.record(
             tenant: identity.tenant, actor: actor, action: action, target: identity.twin, outcome: "success",
             detail: "certificate \(record.serial) until \(RFC3339.format(record.notAfter)); \(detail)")
@@ -265,7 +276,8 @@ extension IdentityService {
     /// The certificates issued to `twin`, newest last.
     public func certificates(tenant: TenantID, twin: String) -> [DeviceCertificateRecord] {
         self.state.withLock { state in
-            state.certificates.values.filter { $0.tenant == tenant && $0.twin == twin }.sorted { $0.notBefore < $1.notBefore }
+            (state.serialsByDevice[DeviceKey(tenant: tenant, twin: twin)] ?? []).compactMap { state.certificates[$0] }
+                .sorted { $0.notBefore < $1.notBefore }
         }
     }
 
@@ -290,18 +302,10 @@ extension IdentityService {
             try await self.store.saveCertificate(revoked[index])
         }
         let serials = revoked.map(\.serial)
-        let crl: [UInt8]
-        do {
-            let all = self.state.withLock { state in
-                for record in revoked {
-                    state.certificates[record.serial] = record
-                    state.revokedSerials.insert(record.serial)
-                }
-                return state.certificates.values.filter { $0.revokedAt != nil }.sorted { $0.serial < $1.serial }
-            }
-            crl = try RevocationList.encode(revoked: all, authority: self.authority, number: all.count + 1)
+        try self.state.withLock { state in
+            for record in revoked { state.record(record) }
+            state.crl = try state.revocationList(self.authority)
         }
-        self.state.withLock { $0.crl = crl }
         let closed = self.disconnector.withLock { $0 }?(tenant, twin, "certificate revoked") ?? 0
         try await self.audit.record(
             tenant: tenant, actor: actor, action: "device.revoke", target: twin, outcome: "success",

@@ -124,6 +124,6 @@ extension IdentityService {
 
     /// Twins with at least one certificate in `tenant`.
     public func enrolledTwins(tenant: TenantID) -> Set<String> {
-        self.state.withLock { Set($0.certificates.values.filter { $0.tenant == tenant }.map(\.twin)) }
+        self.state.withLock { Set($0.serialsByDevice.keys.filter { $0.tenant == tenant }.map(\.twin)) }
     }
 }

@@ -47,11 +47,8 @@ public enum DeviceEnrollment {
                 description: "the server's CA (sha256 \(fingerprint)) is not the one the token names (\(token.caFingerprint)): refusing to enroll")
         }
         let root = try NIOSSLCertificate(bytes: serializer.serializedBytes, format: .der)
-        let key = P256.Signing.PrivateKey()
-        let csr = try CertificateSigningRequest(
-            version: .v1, subject: try DistinguishedName { CommonName("twinguard-device") }, privateKey: .init(key),
-            attributes: CertificateSigningRequest.Attributes(), signatureAlgorithm: .ecdsaWithSHA256)
-        let body = try JSONSerialization.data(withJSONObject: ["token": text.trimmingCharacters(in: .whitespacesAndNewlines), "csr": try csr.serializeAsPEM().pemString])
+        let (key, csr) = try Self.newKeyAndRequest()
+        let body = try JSONSerialization.data(withJSONObject: ["token": text.trimmingCharacters(in: .whitespacesAndNewlines), "csr": csr])
         let response = try await HTTPRequester.send(
             .POST, url: base + "/api/v1/enroll", headers: [("Content-Type", "application/json")], body: Array(body),
             security: .tls(roots: [root]))
@@ -69,6 +66,16 @@ public enum DeviceEnrollment {
         try certificate.write(toFile: result.certificatePath, atomically: true, encoding: .utf8)
         try (ca.serializeAsPEM().pemString).write(toFile: result.caPath, atomically: true, encoding: .utf8)
         return result
+    }
+
+    /// A new ECDSA P-256 key and its certificate signing request (PEM). The subject does not matter: the
+    /// server names the twin from the token or the current certificate.
+    static func newKeyAndRequest() throws -> (P256.Signing.PrivateKey, String) {
+        let key = P256.Signing.PrivateKey()
+        let csr = try CertificateSigningRequest(
+            version: .v1, subject: try DistinguishedName { CommonName("twinguard-device") }, privateKey: .init(key),
+            attributes: CertificateSigningRequest.Attributes(), signatureAlgorithm: .ecdsaWithSHA256)
+        return (key, try csr.serializeAsPEM().pemString)
     }
 
     /// The `detail` of a problem-details answer, or the body.
@@ -99,11 +106,8 @@ extension DeviceEnrollment {
         } catch {
             throw Failure(description: "cannot read the current certificate, key and CA in \(directory): \(error)")
         }
-        let key = P256.Signing.PrivateKey()
-        let csr = try CertificateSigningRequest(
-            version: .v1, subject: try DistinguishedName { CommonName("twinguard-device") }, privateKey: .init(key),
-            attributes: CertificateSigningRequest.Attributes(), signatureAlgorithm: .ecdsaWithSHA256)
-        let body = try JSONSerialization.data(withJSONObject: ["csr": try csr.serializeAsPEM().pemString])
+        let (key, csr) = try Self.newKeyAndRequest()
+        let body = try JSONSerialization.data(withJSONObject: ["csr": csr])
         let response = try await HTTPRequester.send(
             .POST, url: base + "/api/v1/enroll/renew", headers: [("Content-Type", "application/json")], body: Array(body),
             security: .tls(roots: [root], clientCertificate: current, clientKey: currentKey))

@@ -1,3 +1,4 @@
+import Identity
 import TwinGuardCore
 
 /// Development access, consulted by ``Identity/IdentityAuthorizer`` after certificates and users:
@@ -48,11 +49,7 @@ public struct AccessPolicy: Authorizer {
         return .allow
     }
 
-    /// A random secret of 20 characters from an unambiguous alphabet, for credentials made at start.
-    public static func randomSecret() -> String {
-        let alphabet = Array("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
-        var generator = SystemRandomNumberGenerator()
-        return String((0..<20).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
-    }
+    /// A random secret of 24 characters (120 bits), for credentials made at start (the demo's login).
+    public static func randomSecret() -> String { RandomSecret.make(count: 24) }
 
 }

@@ -22,7 +22,7 @@ public struct AdminFile: Sendable {
 
     init(dataDir: String) {
         self.path = Self.path(dataDir: dataDir)
-        self.token = AccessPolicy.randomSecret() + AccessPolicy.randomSecret()
+        self.token = RandomSecret.make(count: 40)
     }
 
     /// Where the file of `dataDir` is.
