@@ -80,6 +80,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "Analytics",
+            dependencies: [
+                "TwinGuardCore",
+                "TimeSeries",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "Storage",
             dependencies: [
                 "TwinGuardCore",
@@ -147,6 +156,7 @@ let package = Package(
             name: "twinguard",
             dependencies: [
                 "TwinGuardServer",
+                "Analytics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -181,6 +191,11 @@ let package = Package(
                 "Identity", "TwinGuardCore", .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"), .product(name: "Crypto", package: "swift-crypto"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "AnalyticsTests",
+            dependencies: ["Analytics", "TwinGuardCore"],
             swiftSettings: strictSettings
         ),
         .testTarget(
