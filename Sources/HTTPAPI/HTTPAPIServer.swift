@@ -1,3 +1,4 @@
+import Analytics
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -25,6 +26,8 @@ public struct HTTPAPIDependencies: Sendable {
     public var metrics: @Sendable () -> String
     /// Certificates, enrollment, users and the audit log.
     public var identity: IdentityService
+    /// Live anomaly detection (recent anomalies per twin).
+    public var anomalies: AnomalyMonitor
     /// The credential `serve` writes to `DATA/run/admin.json` for the command line (a bearer token).
     public var localAdminToken: String?
     /// The verified client certificate of an HTTPS connection, if the client sent one.
@@ -33,10 +36,11 @@ public struct HTTPAPIDependencies: Sendable {
     public init(
         isReady: @escaping @Sendable () -> Bool, authorizer: any Authorizer, registry: TwinRegistry, ingestor: TelemetryIngestor,
         timeSeries: TimeSeriesStore, commands: CommandCenter, tiers: @escaping @Sendable (TenantID) -> [DownsampleTier],
-        metrics: @escaping @Sendable () -> String, identity: IdentityService, localAdminToken: String?,
+        metrics: @escaping @Sendable () -> String, identity: IdentityService, anomalies: AnomalyMonitor, localAdminToken: String?,
         peerCertificate: @escaping @Sendable (any Channel) async -> ClientCertificate?
     ) {
         self.identity = identity
+        self.anomalies = anomalies
         self.localAdminToken = localAdminToken
         self.peerCertificate = peerCertificate
         self.commands = commands

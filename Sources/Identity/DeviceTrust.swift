@@ -46,6 +46,8 @@ struct Behaviour {
     var consecutiveRefusals = 0
     var topicViolations: [Int64] = []
     var quotaViolations: [Int64] = []
+    /// Times of telemetry anomalies the analytics found in the device's data.
+    var anomalies: [Int64] = []
     var minuteStart: Int64
     var minuteCount = 0
     /// Messages per minute, an exponentially weighted mean of past minutes.
@@ -65,6 +67,8 @@ struct Behaviour {
     mutating func prune(now: Int64) {
         self.topicViolations.removeAll { $0 < now - Self.hour }
         self.quotaViolations.removeAll { $0 < now - Self.hour }
+        self.anomalies.removeAll { $0 < now - Self.hour }
+        if self.anomalies.count > 1000 { self.anomalies.removeFirst(self.anomalies.count - 1000) }
         if self.topicViolations.count > 1000 { self.topicViolations.removeFirst(self.topicViolations.count - 1000) }
         if self.quotaViolations.count > 1000 { self.quotaViolations.removeFirst(self.quotaViolations.count - 1000) }
     }
@@ -138,6 +142,24 @@ extension IdentityService {
         self.rescoreSoon(key)
     }
 
+    /// Notes an anomaly in a device's telemetry, for its trust score (only twins that are devices: with a
+    /// certificate, a password login or a trust record).
+    public func recordAnomaly(tenant: TenantID, twin: String) {
+        let key = DeviceKey(tenant: tenant, twin: twin)
+        let isDevice = self.state.withLock { $0.trust[key] != nil || $0.devicePasswords[key] != nil }
+            || !self.certificates(tenant: tenant, twin: twin).isEmpty
+        guard isDevice else { return }
+        let now = WallClock.nowNanoseconds()
+        let limits = self.rateLimits
+        self.behaviours.withLock { behaviours in
+            var behaviour = behaviours[key] ?? Behaviour(limits: limits, now: now)
+            behaviour.anomalies.append(now)
+            behaviour.prune(now: now)
+            behaviours[key] = behaviour
+        }
+        self.rescoreSoon(key)
+    }
+
     /// Re-scores a device off the I/O thread; requests that arrive while one is pending are folded into it.
     func rescoreSoon(_ key: DeviceKey) {
         guard self.pendingRescores.withLock({ $0.insert(key).inserted }) else { return }
@@ -167,7 +189,7 @@ extension IdentityService {
                     certificateDaysLeft: newest.map { Double($0 - now) / 86_400e9 }, passwordLogin: record.passwordLogin == true,
                     postureFindings: record.postureFindings,
                     topicViolations: behaviour?.topicViolations.count ?? 0, quotaViolations: behaviour?.quotaViolations.count ?? 0,
-                    rateAnomaly: behaviour?.rateAnomaly ?? false))
+                    rateAnomaly: behaviour?.rateAnomaly ?? false, anomalies: behaviour?.anomalies.count ?? 0))
             record.tier = record.override ?? record.score.tier
             state.trust[key] = record
             return (previous, record)

@@ -82,6 +82,9 @@ public struct TenantSettings: Codable, Sendable, Equatable {
     /// Whether devices of this tenant may sign in with a password instead of a certificate (off unless an
     /// administrator turns it on).
     public var devicePasswords: Bool?
+    /// Whether the numeric fields of open-model twins (no model) are watched for anomalies (off unless
+    /// turned on; model fields declare it in the model).
+    public var anomalyDetection: Bool?
 
     public init(id: TenantID, strict: Bool = false) {
         self.id = id

@@ -12,6 +12,8 @@ public struct TwinModel: Codable, Sendable, Equatable {
     public var telemetry: [TelemetryDefinition]?
     public var commands: [CommandDefinition]?
     public var relationships: [RelationshipDefinition]?
+    /// A physical or logical model of the twin's state, for what-if simulation.
+    public var stateModel: StateModelDefinition?
 
     public init(id: String) {
         self.id = id
@@ -42,6 +44,50 @@ public struct TelemetryDefinition: Codable, Sendable, Equatable {
     public var unit: String?
     /// Values outside it are stored but flagged.
     public var expectedRange: ExpectedRange?
+    /// Streaming anomaly detection on this field (numeric fields only); off when absent.
+    public var anomaly: AnomalyDetectionSettings?
+}
+
+/// How a telemetry field is watched for anomalies. Every member is optional; absent ones take the
+/// detector's defaults.
+public struct AnomalyDetectionSettings: Codable, Sendable, Equatable {
+    /// `false` turns detection off for the field (default on once the object is given).
+    public var enabled: Bool?
+    /// Above 1 flags smaller deviations, below 1 only larger ones (0.1–10, default 1).
+    public var sensitivity: Double?
+    /// Values learned before any is scored (10–100000, default 100).
+    public var warmUp: Int?
+    /// Values over which the memory of an earlier extreme halves (50–1000000, default 3000).
+    public var memory: Double?
+    /// Whether to learn a time-of-day profile (default true).
+    public var seasonal: Bool?
+    /// Score at which an anomaly event is raised (0–1, default 0.5).
+    public var threshold: Double?
+
+    public init(
+        enabled: Bool? = nil, sensitivity: Double? = nil, warmUp: Int? = nil, memory: Double? = nil, seasonal: Bool? = nil,
+        threshold: Double? = nil
+    ) {
+        self.enabled = enabled
+        self.sensitivity = sensitivity
+        self.warmUp = warmUp
+        self.memory = memory
+        self.seasonal = seasonal
+        self.threshold = threshold
+    }
+
+    /// Whether detection runs.
+    public var isOn: Bool { self.enabled ?? true }
+
+    /// What is wrong with these settings, by member; empty when they are valid.
+    public var problems: [(member: String, message: String)] {
+        var problems: [(String, String)] = []
+        if let value = self.sensitivity, !(0.1...10).contains(value) { problems.append(("sensitivity", "expected a number from 0.1 to 10")) }
+        if let value = self.warmUp, !(10...100_000).contains(value) { problems.append(("warmUp", "expected an integer from 10 to 100000")) }
+        if let value = self.memory, !(50...1_000_000).contains(value) { problems.append(("memory", "expected a number from 50 to 1000000")) }
+        if let value = self.threshold, !(0...1).contains(value) { problems.append(("threshold", "expected a number from 0 to 1")) }
+        return problems
+    }
 }
 
 /// The range a telemetry value is expected in.
@@ -65,4 +111,50 @@ public struct CommandDefinition: Codable, Sendable, Equatable {
 public struct RelationshipDefinition: Codable, Sendable, Equatable {
     public var name: String
     public var target: String?
+}
+
+/// The kinds of state model a twin model may declare.
+public enum StateModelKind: String, Codable, Sendable, CaseIterable {
+    /// First-order thermal: temperature relaxes towards ambient + gain × power with time constant tau.
+    case thermal
+    /// Wear accumulating with load: rate × (load / nominal)^exponent per second, failing at failureAt.
+    case wear
+    /// Tank level: (inflow − outflow) / area, between 0 and capacity.
+    case tank
+    /// Battery state of charge (0–1) from charge and discharge power, capacity in Wh and efficiency.
+    case battery
+    /// Queue or traffic flow: arrivals against service rate.
+    case queue
+}
+
+/// A twin model's state model: its kind, parameters, default inputs, where the current state and the
+/// recorded inputs are found on a twin, and thresholds worth predicting.
+public struct StateModelDefinition: Codable, Sendable, Equatable {
+    public var kind: StateModelKind
+    public var parameters: [String: Double]?
+    /// Default input values (a simulation request may change them).
+    public var inputs: [String: Double]?
+    /// The telemetry field or reported property holding the current state (the model's one variable).
+    public var stateField: String?
+    /// Input name → telemetry field recording it, for calibration.
+    public var inputFields: [String: String]?
+    public var thresholds: [StateThreshold]?
+
+    public init(kind: StateModelKind) { self.kind = kind }
+}
+
+/// A level of the state worth predicting the crossing of.
+public struct StateThreshold: Codable, Sendable, Equatable {
+    public var name: String
+    public var above: Double?
+    public var below: Double?
+    /// Crossing it means failure (reported as the time to failure).
+    public var failure: Bool?
+
+    public init(name: String, above: Double? = nil, below: Double? = nil, failure: Bool? = nil) {
+        self.name = name
+        self.above = above
+        self.below = below
+        self.failure = failure
+    }
 }

@@ -99,7 +99,8 @@ public struct TwinGuardServer: Sendable {
             })
         let registry = try await TwinRegistry.load(store: store, timeSeries: timeSeries, deviceChannel: channel, logger: telemetryLogger)
         policy.attach(registry)
-        let ingestor = TelemetryIngestor(registry: registry, timeSeries: timeSeries)
+        let anomalies = AnalyticsService.makeMonitor(registry: registry, identity: identity)
+        let ingestor = TelemetryIngestor(registry: registry, timeSeries: timeSeries, observer: anomalies)
         let commands = CommandCenter(registry: registry)
         broker.setDeviceMessageHandler(
             PlatformDeviceMessages(twins: DeviceTopics(ingestor: ingestor, registry: registry, commands: commands), identity: identity))
@@ -115,7 +116,7 @@ public struct TwinGuardServer: Sendable {
         identity.setEventSink { tenant, twin, kind, data in
             registry.events.publish(TwinEvent(kind: kind, tenant: tenant, twin: twin, data: .object(data.mapValues { .string($0) })))
         }
-        let metrics = MetricsExposition(broker: broker, ingestor: ingestor, timeSeries: timeSeries)
+        let metrics = MetricsExposition(broker: broker, ingestor: ingestor, timeSeries: timeSeries, anomalies: anomalies)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.resolvedEventLoopThreads)
         let listeners = try Self.listeners(configuration, tls: tls)
@@ -131,6 +132,7 @@ public struct TwinGuardServer: Sendable {
             BrokerPersistenceService(
                 broker: broker, store: store, interval: .seconds(configuration.persistIntervalSeconds), logger: logger),
             AuditCheckpointService(identity: identity, interval: .seconds(configuration.auditCheckpointSeconds), logger: identityLogger),
+            AnalyticsService(monitor: anomalies),
             mqttServer,
             SystemTopicsService(broker: broker, interval: .seconds(configuration.sysIntervalSeconds), version: Self.version),
         ]
@@ -143,7 +145,7 @@ public struct TwinGuardServer: Sendable {
         let dependencies = HTTPAPIDependencies(
             isReady: { mqttServer.boundListeners.count == expectedListeners }, authorizer: authorizer, registry: registry,
             ingestor: ingestor, timeSeries: timeSeries, commands: commands, tiers: { policy.tiers($0) },
-            metrics: { metrics.render() }, identity: identity, localAdminToken: adminFile.token,
+            metrics: { metrics.render() }, identity: identity, anomalies: anomalies, localAdminToken: adminFile.token,
             peerCertificate: { channel in tls.clientCertificate(try? await channel.nioSSL_peerCertificate().get()) })
         if let configuredHTTPPort = configuration.httpPort {
             services.append(

@@ -3,9 +3,9 @@ import TwinGuardCore
 
 /// Checks an uploaded model document and reports every mistake with its JSON path and what was expected.
 public enum ModelValidator {
-    private static let rootKeys: Set<String> = ["id", "displayName", "description", "extends", "properties", "telemetry", "commands", "relationships"]
+    private static let rootKeys: Set<String> = ["id", "displayName", "description", "extends", "properties", "telemetry", "commands", "relationships", "stateModel"]
     private static let propertyKeys: Set<String> = ["name", "schema", "writable", "unit", "minimum", "maximum", "values", "description", "displayName"]
-    private static let telemetryKeys: Set<String> = ["name", "schema", "unit", "expectedRange", "description", "displayName"]
+    private static let telemetryKeys: Set<String> = ["name", "schema", "unit", "expectedRange", "anomaly", "description", "displayName"]
     private static let commandKeys: Set<String> = ["name", "request", "response", "description", "displayName"]
     private static let relationshipKeys: Set<String> = ["name", "target", "description", "displayName"]
 
@@ -57,6 +57,7 @@ public enum ModelValidator {
                 issues.append(.init(path: "$.extends", message: "expected an array of model ids"))
             }
         }
+        if let stateModel = root["stateModel"] { Self.checkStateModel(stateModel, issues: &issues) }
         var names: [String: String] = [:]
         Self.checkList(root, "properties", keys: Self.propertyKeys, names: &names, issues: &issues) { item, path, issues in
             let schema = Self.checkSchema(item, path: path, allowed: SchemaType.allCases, issues: &issues)
@@ -96,6 +97,9 @@ public enum ModelValidator {
                 } else {
                     issues.append(.init(path: "\(path).expectedRange", message: "expected an object with min and/or max"))
                 }
+            }
+            if let anomaly = item["anomaly"] {
+                Self.checkAnomaly(anomaly, schema: item["schema"], path: "\(path).anomaly", issues: &issues)
             }
         }
         Self.checkList(root, "commands", keys: Self.commandKeys, names: &names, issues: &issues) { item, path, issues in
@@ -165,6 +169,89 @@ public enum ModelValidator {
                 issues.append(.init(path: "\(path).name", message: "expected a name of letters, digits and _ starting with a letter (at most 64)"))
             }
             check(item, path, &issues)
+        }
+    }
+
+    /// Streaming anomaly detection settings of a telemetry field.
+    private static func checkAnomaly(_ value: JSONValue, schema: JSONValue?, path: String, issues: inout [TwinError.Issue]) {
+        guard case .object(let object) = value else {
+            issues.append(.init(path: path, message: "expected an object (enabled, sensitivity, warmUp, memory, seasonal, threshold)"))
+            return
+        }
+        if case .string(let type) = schema, type != "double", type != "integer" {
+            issues.append(.init(path: path, message: "anomaly detection needs a numeric field (double or integer), not \(type)"))
+        }
+        Self.checkKeys(object, allowed: ["enabled", "sensitivity", "warmUp", "memory", "seasonal", "threshold"], path: path, issues: &issues)
+        for key in ["enabled", "seasonal"] where object[key] != nil && object[key]?.typeName != "boolean" {
+            issues.append(.init(path: "\(path).\(key)", message: "expected true or false"))
+        }
+        for key in ["sensitivity", "warmUp", "memory", "threshold"] where object[key] != nil && object[key]?.number == nil {
+            issues.append(.init(path: "\(path).\(key)", message: "expected a number"))
+        }
+        if case .number(let warmUp)? = object["warmUp"], warmUp != warmUp.rounded() {
+            issues.append(.init(path: "\(path).warmUp", message: "expected an integer"))
+        }
+        let settings = AnomalyDetectionSettings(
+            sensitivity: object["sensitivity"]?.number, warmUp: object["warmUp"]?.number.map { Int(max(min($0, 1e9), -1e9)) },
+            memory: object["memory"]?.number, threshold: object["threshold"]?.number)
+        for problem in settings.problems { issues.append(.init(path: "\(path).\(problem.member)", message: problem.message)) }
+    }
+
+    /// The state model for simulation: structure and types (parameter values are checked when it runs).
+    private static func checkStateModel(_ value: JSONValue, issues: inout [TwinError.Issue]) {
+        let path = "$.stateModel"
+        guard case .object(let object) = value else {
+            issues.append(.init(path: path, message: "expected an object with kind, parameters, inputs, stateField, inputFields, thresholds"))
+            return
+        }
+        Self.checkKeys(object, allowed: ["kind", "parameters", "inputs", "stateField", "inputFields", "thresholds"], path: path, issues: &issues)
+        let kinds = StateModelKind.allCases.map(\.rawValue)
+        if !(object["kind"]?.text.map(kinds.contains) ?? false) {
+            issues.append(.init(path: "\(path).kind", message: "expected one of \(kinds.joined(separator: ", "))"))
+        }
+        for key in ["parameters", "inputs"] {
+            guard let member = object[key] else { continue }
+            guard case .object(let values) = member else {
+                issues.append(.init(path: "\(path).\(key)", message: "expected an object of name → number"))
+                continue
+            }
+            for (name, number) in values where number.number == nil {
+                issues.append(.init(path: "\(path).\(key).\(name)", message: "expected a number"))
+            }
+        }
+        if let field = object["stateField"], field.text == nil { issues.append(.init(path: "\(path).stateField", message: "expected a field name")) }
+        if let fields = object["inputFields"] {
+            if case .object(let values) = fields {
+                for (name, field) in values where field.text == nil {
+                    issues.append(.init(path: "\(path).inputFields.\(name)", message: "expected a field name"))
+                }
+            } else {
+                issues.append(.init(path: "\(path).inputFields", message: "expected an object of input → field name"))
+            }
+        }
+        if let thresholds = object["thresholds"] {
+            guard case .array(let list) = thresholds else {
+                issues.append(.init(path: "\(path).thresholds", message: "expected an array"))
+                return
+            }
+            for (index, item) in list.enumerated() {
+                let itemPath = "\(path).thresholds[\(index)]"
+                guard case .object(let threshold) = item else {
+                    issues.append(.init(path: itemPath, message: "expected an object with name and above or below"))
+                    continue
+                }
+                Self.checkKeys(threshold, allowed: ["name", "above", "below", "failure"], path: itemPath, issues: &issues)
+                if threshold["name"]?.text == nil { issues.append(.init(path: "\(itemPath).name", message: "required: a name")) }
+                for key in ["above", "below"] where threshold[key] != nil && threshold[key]?.number == nil {
+                    issues.append(.init(path: "\(itemPath).\(key)", message: "expected a number"))
+                }
+                if threshold["above"] == nil && threshold["below"] == nil {
+                    issues.append(.init(path: itemPath, message: "expected above or below"))
+                }
+                if let failure = threshold["failure"], failure.typeName != "boolean" {
+                    issues.append(.init(path: "\(itemPath).failure", message: "expected true or false"))
+                }
+            }
         }
     }
 }

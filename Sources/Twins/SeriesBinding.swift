@@ -21,7 +21,12 @@ struct SeriesBinding: Sendable {
         var name: String
         var type: FieldType
         var range: ExpectedRange?
+        /// Anomaly detection on the field, when the model turns it on.
+        var anomaly: AnomalyDetectionSettings? = nil
     }
+
+    /// Whether any field of the model is watched for anomalies.
+    var watched: Bool { self.fromModel && self.rules.contains { $0.anomaly != nil } }
 
     /// The rule for `name`, trying position `hint` first.
     @inline(__always) func rule(_ name: String, hint: Int) -> FieldRule? {
@@ -39,7 +44,11 @@ struct SeriesBinding: Sendable {
                 case .string, .enum: .string
                 case .object: nil
                 }
-            return type.map { FieldRule(name: definition.name, type: $0, range: definition.expectedRange) }
+            return type.map {
+                FieldRule(
+                    name: definition.name, type: $0, range: definition.expectedRange,
+                    anomaly: definition.anomaly.flatMap { $0.isOn ? $0 : nil })
+            }
         }
     }
 

@@ -15,7 +15,9 @@ extension TelemetryIngestor {
         var rowTwins: [String] = []
         var seen: Set<String> = []
         var lastTwin = ""
+        var observed: [(row: Int, point: ObservedPoint)] = []
         self.registry.state.withLock { state in
+            let watchOpenModels = self.observer != nil && state.tenants[tenant]?.settings.anomalyDetection == true
             guard state.tenants[tenant] != nil else {
                 for message in Set(points.map(\.message)).sorted() {
                     report.reject("$", "database not found: \"\(tenant)\"", inMessage: message)
@@ -35,6 +37,11 @@ extension TelemetryIngestor {
                     report.reject(point.location, problem, inMessage: point.message)
                     continue
                 }
+                if self.observer != nil, binding.watched || (!binding.fromModel && watchOpenModels),
+                    let point = Self.observedPoint(fields, binding: binding, twin: binding.twinID, timestamp: point.timestamp)
+                {
+                    observed.append((rows.count, point))
+                }
                 rows.append(TimeSeriesStore.Row(series: binding.series, timestamp: point.timestamp, fields: fields))
                 rowLocations.append((point.location, point.message))
                 rowTwins.append(binding.twinID)
@@ -53,6 +60,10 @@ extension TelemetryIngestor {
         report.receipt = receipt
         self.pointsAccepted.add(receipt.accepted, ordering: .relaxed)
         self.registry.markSeen(tenant, seen, at: now)
+        if let observer = self.observer, !observed.isEmpty {
+            let refused = Set(receipt.rejected.map(\.row))
+            observer.observe(tenant: tenant, points: observed.filter { !refused.contains($0.row) }.map(\.point))
+        }
         if self.registry.events.hasSubscribers {
             self.publishEvents(rows, rejected: Set(receipt.rejected.map(\.row)), twins: rowTwins, tenant: tenant, report: report)
         }
@@ -78,6 +89,23 @@ extension TelemetryIngestor {
             self.registry.events.publish(TwinEvent(
                 kind: "telemetry.flagged", tenant: tenant, twin: twin, data: .object(["at": .string(issue.path), "reason": .string(issue.message)])))
         }
+    }
+
+    /// The numeric values of a point that are watched for anomalies: the model's watched fields, or every
+    /// numeric field of an open model (default settings).
+    private static func observedPoint(_ fields: [(String, FieldValue)], binding: SeriesBinding, twin: String, timestamp: Int64) -> ObservedPoint? {
+        var values: [ObservedValue] = []
+        for (index, (name, value)) in fields.enumerated() {
+            if case .boolean = value { continue }
+            guard let number = value.numeric else { continue }
+            if binding.fromModel {
+                guard let settings = binding.rule(name, hint: index)?.anomaly else { continue }
+                values.append(ObservedValue(field: name, value: number, settings: settings))
+            } else {
+                values.append(ObservedValue(field: name, value: number, settings: AnomalyDetectionSettings()))
+            }
+        }
+        return values.isEmpty ? nil : ObservedPoint(twin: twin, timestamp: timestamp, values: values)
     }
 
     /// The binding of a raw series, from the cache or made now (creating the twin when allowed).

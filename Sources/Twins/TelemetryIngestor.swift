@@ -33,10 +33,13 @@ public final class TelemetryIngestor: Sendable {
     let registry: TwinRegistry
     let timeSeries: TimeSeriesStore
     let pointsAccepted = Atomic<Int>(0)
+    /// Gets the stored values under anomaly watch (analytics), if anyone watches.
+    let observer: (any TelemetryObserver)?
 
-    public init(registry: TwinRegistry, timeSeries: TimeSeriesStore) {
+    public init(registry: TwinRegistry, timeSeries: TimeSeriesStore, observer: (any TelemetryObserver)? = nil) {
         self.registry = registry
         self.timeSeries = timeSeries
+        self.observer = observer
     }
 
     /// Every point accepted, whatever its route.

@@ -1,3 +1,4 @@
+import Analytics
 import MQTT
 import Prometheus
 import Synchronization
@@ -10,6 +11,9 @@ final class MetricsExposition: Sendable {
     private let broker: Broker
     private let ingestor: TelemetryIngestor
     private let timeSeries: TimeSeriesStore
+    private let anomalies: AnomalyMonitor
+    private let analyticsCounters: [(Counter, @Sendable (AnomalyMonitor.Statistics) -> Int)]
+    private let analyticsDetectors: Gauge
     private let ingestPoints: Counter
     private let walSync: DurationHistogram
     private let series: Gauge
@@ -19,7 +23,8 @@ final class MetricsExposition: Sendable {
     /// Values at the last scrape, to increment counters by the difference.
     private let last = Mutex<[Int]>([])
 
-    init(broker: Broker, ingestor: TelemetryIngestor, timeSeries: TimeSeriesStore) {
+    init(broker: Broker, ingestor: TelemetryIngestor, timeSeries: TimeSeriesStore, anomalies: AnomalyMonitor) {
+        self.anomalies = anomalies
         self.broker = broker
         self.ingestor = ingestor
         self.timeSeries = timeSeries
@@ -46,14 +51,23 @@ final class MetricsExposition: Sendable {
             ("twinguard_mqtt_quota_exceeded_total", "Publishes refused because the sender exceeded its rate limits.", { $0.quotaExceeded.load(ordering: .relaxed) }),
         ]
         let registry = self.registry
+        let analytics: [(String, String, @Sendable (AnomalyMonitor.Statistics) -> Int)] = [
+            ("twinguard_analytics_values_scored_total", "Telemetry values scored by the anomaly detectors.", { $0.valuesScored }),
+            ("twinguard_analytics_values_shed_total", "Telemetry values not scored because detection was overloaded (queue or detector table full); ingest is never slowed.", { $0.valuesShed }),
+            ("twinguard_analytics_anomalies_total", "Anomalies found in live telemetry.", { $0.anomalies }),
+        ]
+        self.analyticsCounters = analytics.map { (registry.makeCounter(name: $0.0, help: $0.1), $0.2) }
+        self.analyticsDetectors = registry.makeGauge(name: "twinguard_analytics_detectors", help: "Telemetry fields with a live anomaly detector.")
         self.brokerGauges = definitions.filter { !$0.0.hasSuffix("_total") }.map { (registry.makeGauge(name: $0.0, help: $0.1), $0.2) }
         self.brokerCounters = definitions.filter { $0.0.hasSuffix("_total") }.map { (registry.makeCounter(name: $0.0, help: $0.1), $0.2) }
     }
 
     /// Updates every metric and renders the exposition text.
     func render() -> String {
-        let counters = [self.ingestPoints] + self.brokerCounters.map(\.0)
+        let analytics = self.anomalies.statistics
+        let counters = [self.ingestPoints] + self.brokerCounters.map(\.0) + self.analyticsCounters.map(\.0)
         let totals = [self.ingestor.acceptedPointsTotal] + self.brokerCounters.map { $0.1(self.broker.statistics) }
+            + self.analyticsCounters.map { $0.1(analytics) }
         let previous = self.last.withLock { last -> [Int] in
             defer { last = totals }
             return last.isEmpty ? Array(repeating: 0, count: totals.count) : last
@@ -66,6 +80,7 @@ final class MetricsExposition: Sendable {
         }
         self.series.set(to: Double(self.timeSeries.seriesCount))
         self.storedBytes.set(to: Double(self.timeSeries.storedBytes))
+        self.analyticsDetectors.set(to: Double(analytics.detectors))
         for (gauge, read) in self.brokerGauges { gauge.set(to: Double(read(self.broker.statistics))) }
         return self.registry.emitToString()
     }

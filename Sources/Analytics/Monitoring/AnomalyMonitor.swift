@@ -1,0 +1,183 @@
+import Synchronization
+import TwinGuardCore
+
+/// Live anomaly detection: takes stored telemetry from the ingest path through a bounded queue (when
+/// it is full the work is shed and counted, ingest never waits), runs a ``StreamingDetector`` per
+/// watched field and a ``RelationDetector`` per twin on one worker task, and reports anomalies.
+public final class AnomalyMonitor: TelemetryObserver, Sendable {
+    /// Bounds of the monitor.
+    public struct Limits: Sendable {
+        /// Batches waiting for the worker before new ones are shed.
+        public var queuedBatches = 4096
+        /// Series with a detector; values of further series are shed.
+        public var detectors = 200_000
+        /// Anomalies kept per twin for the API.
+        public var recentPerTwin = 100
+
+        public init() {}
+    }
+
+    /// Counters for `/metrics`.
+    public struct Statistics: Sendable {
+        public var valuesScored: Int
+        public var valuesShed: Int
+        public var anomalies: Int
+        public var detectors: Int
+    }
+
+    struct Batch: Sendable {
+        var tenant: TenantID
+        var points: [ObservedPoint]
+        var values: Int { self.points.reduce(0) { $0 + $1.values.count } }
+    }
+
+    struct SeriesKey: Hashable {
+        var tenant: TenantID
+        var twin: String
+        var field: String
+    }
+
+    struct TwinKey: Hashable {
+        var tenant: TenantID
+        var twin: String
+    }
+
+    private let limits: Limits
+    private let stream: AsyncStream<Batch>
+    private let continuation: AsyncStream<Batch>.Continuation
+    private let onAnomaly: @Sendable (AnomalyEvent) -> Void
+    private let recent = Mutex<[TwinKey: [AnomalyEvent]]>([:])
+    private let forgotten = Mutex<Set<TwinKey>>([])
+    private let scored = Atomic<Int>(0)
+    private let shed = Atomic<Int>(0)
+    private let found = Atomic<Int>(0)
+    private let detectorCount = Atomic<Int>(0)
+
+    /// - Parameter onAnomaly: called on the worker for each anomaly (publish it, tell the trust score).
+    public init(limits: Limits = Limits(), onAnomaly: @escaping @Sendable (AnomalyEvent) -> Void) {
+        self.limits = limits
+        (self.stream, self.continuation) = AsyncStream<Batch>.makeStream(bufferingPolicy: .bufferingOldest(limits.queuedBatches))
+        self.onAnomaly = onAnomaly
+    }
+
+    public var statistics: Statistics {
+        Statistics(
+            valuesScored: self.scored.load(ordering: .relaxed), valuesShed: self.shed.load(ordering: .relaxed),
+            anomalies: self.found.load(ordering: .relaxed), detectors: self.detectorCount.load(ordering: .relaxed))
+    }
+
+    public func observe(tenant: TenantID, points: [ObservedPoint]) {
+        let batch = Batch(tenant: tenant, points: points)
+        switch self.continuation.yield(batch) {
+        case .enqueued: break
+        case .dropped(let dropped): self.shed.add(dropped.values, ordering: .relaxed)
+        case .terminated: self.shed.add(batch.values, ordering: .relaxed)
+        @unknown default: break
+        }
+    }
+
+    /// The latest anomalies of a twin, newest first.
+    public func recentAnomalies(tenant: TenantID, twin: String) -> [AnomalyEvent] {
+        self.recent.withLock { $0[TwinKey(tenant: tenant, twin: twin)] ?? [] }.reversed()
+    }
+
+    /// Drops what is known about a deleted twin (its detectors start afresh if it comes back).
+    public func forget(tenant: TenantID, twin: String) {
+        let key = TwinKey(tenant: tenant, twin: twin)
+        _ = self.recent.withLock { $0.removeValue(forKey: key) }
+        _ = self.forgotten.withLock { $0.insert(key) }
+    }
+
+    /// Ends the worker once the queue is drained.
+    public func finish() { self.continuation.finish() }
+
+    /// The worker: runs until ``finish()``.
+    public func run() async {
+        var detectors: [SeriesKey: StreamingDetector] = [:]
+        var relations: [TwinKey: RelationDetector] = [:]
+        for await batch in self.stream {
+            let forgotten = self.forgotten.withLock { set -> Set<TwinKey> in
+                defer { set.removeAll() }
+                return set
+            }
+            if !forgotten.isEmpty {
+                detectors = detectors.filter { !forgotten.contains(TwinKey(tenant: $0.key.tenant, twin: $0.key.twin)) }
+                for key in forgotten { relations.removeValue(forKey: key) }
+            }
+            for point in batch.points {
+                let time = Double(point.timestamp) / 1e9
+                var flagged: Set<String> = []
+                for observed in point.values {
+                    let key = SeriesKey(tenant: batch.tenant, twin: point.twin, field: observed.field)
+                    let configuration = StreamingDetector.Configuration(settings: observed.settings)
+                    var detector: StreamingDetector
+                    if let existing = detectors[key], existing.configuration == configuration {
+                        detector = existing
+                    } else {
+                        guard detectors[key] != nil || detectors.count < self.limits.detectors else {
+                            self.shed.add(1, ordering: .relaxed)
+                            continue
+                        }
+                        detector = StreamingDetector(configuration: configuration)
+                    }
+                    let verdict = detector.score(observed.value, at: time)
+                    detectors[key] = detector
+                    if verdict.score >= (observed.settings.threshold ?? 0.5) {
+                        flagged.insert(observed.field)
+                        self.report(batch.tenant, point, observed, verdict)
+                    }
+                }
+                self.scored.add(point.values.count, ordering: .relaxed)
+                if point.values.count >= 2 {
+                    self.checkRelations(batch.tenant, point, flagged: flagged, relations: &relations)
+                }
+            }
+            self.detectorCount.store(detectors.count, ordering: .relaxed)
+        }
+    }
+
+    private func checkRelations(_ tenant: TenantID, _ point: ObservedPoint, flagged: Set<String>, relations: inout [TwinKey: RelationDetector]) {
+        let key = TwinKey(tenant: tenant, twin: point.twin)
+        let byField = Dictionary(point.values.map { ($0.field, $0) }, uniquingKeysWith: { first, _ in first })
+        if relations[key] == nil {
+            guard relations.count < self.limits.detectors, let created = RelationDetector(fields: byField.keys.sorted()) else { return }
+            relations[key] = created
+        }
+        guard var relation = relations[key] else { return }
+        let values = relation.fields.compactMap { byField[$0]?.value }
+        guard values.count == relation.fields.count else { return }
+        let verdicts = relation.score(values)
+        relations[key] = relation
+        for (index, verdict) in verdicts.enumerated() {
+            guard let verdict, let observed = byField[relation.fields[index]], !flagged.contains(observed.field),
+                verdict.score >= (observed.settings.threshold ?? 0.5)
+            else { continue }
+            self.report(tenant, point, observed, verdict)
+        }
+    }
+
+    private func report(_ tenant: TenantID, _ point: ObservedPoint, _ observed: ObservedValue, _ verdict: AnomalyScore) {
+        let event = AnomalyEvent(
+            tenant: tenant, twin: point.twin, field: observed.field, time: point.timestamp, value: observed.value,
+            expectedLow: verdict.expectedLow.isFinite ? verdict.expectedLow : nil, expectedHigh: verdict.expectedHigh.isFinite ? verdict.expectedHigh : nil,
+            score: verdict.score, kind: verdict.kind, severity: AnomalySeverity(score: verdict.score))
+        self.found.add(1, ordering: .relaxed)
+        let keep = self.limits.recentPerTwin
+        self.recent.withLock { recent in
+            var list = recent[TwinKey(tenant: tenant, twin: point.twin), default: []]
+            list.append(event)
+            if list.count > keep { list.removeFirst(list.count - keep) }
+            recent[TwinKey(tenant: tenant, twin: point.twin)] = list
+        }
+        self.onAnomaly(event)
+    }
+}
+
+extension StreamingDetector.Configuration {
+    /// The detector settings of a model field.
+    public init(settings: AnomalyDetectionSettings) {
+        self.init(
+            warmUp: settings.warmUp ?? 100, sensitivity: settings.sensitivity ?? 1, memory: settings.memory ?? 3000,
+            seasonal: settings.seasonal ?? true)
+    }
+}

@@ -1,0 +1,32 @@
+/// A numeric telemetry value that a detector watches, with the settings of its field.
+public struct ObservedValue: Sendable {
+    public var field: String
+    public var value: Double
+    public var settings: AnomalyDetectionSettings
+
+    public init(field: String, value: Double, settings: AnomalyDetectionSettings) {
+        self.field = field
+        self.value = value
+        self.settings = settings
+    }
+}
+
+/// One stored point of a twin, reduced to the values under watch.
+public struct ObservedPoint: Sendable {
+    public var twin: String
+    /// ns since the epoch.
+    public var timestamp: Int64
+    public var values: [ObservedValue]
+
+    public init(twin: String, timestamp: Int64, values: [ObservedValue]) {
+        self.twin = twin
+        self.timestamp = timestamp
+        self.values = values
+    }
+}
+
+/// Receives telemetry after it was stored (analytics). Called on the ingest path, so it must return at
+/// once: queue the work, or drop it when the queue is full, never block.
+public protocol TelemetryObserver: Sendable {
+    func observe(tenant: TenantID, points: [ObservedPoint])
+}
