@@ -96,11 +96,72 @@ schemas = {
           "values": {"type": "array", "items": {"type": "string"}}}}},
       "telemetry": {"type": "array", "items": {"type": "object", "required": ["name", "schema"], "properties": {
           "name": NAME, "schema": {"type": "string", "enum": ["boolean", "integer", "double", "string"]}, "unit": {"type": "string"},
-          "expectedRange": {"type": "object", "properties": {"min": {"type": "number"}, "max": {"type": "number"}}}}}},
+          "expectedRange": {"type": "object", "properties": {"min": {"type": "number"}, "max": {"type": "number"}}},
+          "anomaly": {"type": "object", "description": "Streaming anomaly detection on the field.", "properties": {
+              "enabled": {"type": "boolean"}, "sensitivity": {"type": "number", "minimum": 0.1, "maximum": 10},
+              "warmUp": {"type": "integer", "minimum": 10, "maximum": 100000}, "memory": {"type": "number", "minimum": 50, "maximum": 1000000},
+              "seasonal": {"type": "boolean"}, "threshold": {"type": "number", "minimum": 0, "maximum": 1}}},
+          "alerts": {"type": "array", "items": ref("AlertRule")}}}},
+      "stateModel": ref("StateModel"),
       "commands": {"type": "array", "items": {"type": "object", "required": ["name"], "properties": {
           "name": NAME, "request": {"type": "object"}, "response": {"type": "object"}}}},
       "relationships": {"type": "array", "items": {"type": "object", "required": ["name"], "properties": {
           "name": NAME, "target": MODEL_ID}}}}},
+  "AlertRule": {"type": "object", "required": ["name", "kind"], "properties": {
+      "name": {"type": "string"}, "kind": {"type": "string", "enum": ["threshold", "rate", "absence"]},
+      "above": {"type": "number"}, "below": {"type": "number"}, "seconds": {"type": "number", "exclusiveMinimum": 0},
+      "hysteresis": {"type": "number", "minimum": 0}, "severity": {"type": "string", "enum": ["minor", "major", "critical"]}}},
+  "StateThreshold": {"type": "object", "required": ["name"], "properties": {
+      "name": {"type": "string"}, "above": {"type": "number"}, "below": {"type": "number"}, "failure": {"type": "boolean"}}},
+  "StateModel": {"type": "object", "required": ["kind"], "description": "A state model for what-if simulation.", "properties": {
+      "kind": {"type": "string", "enum": ["thermal", "wear", "tank", "battery", "queue"]},
+      "parameters": {"type": "object", "additionalProperties": {"type": "number"}},
+      "inputs": {"type": "object", "additionalProperties": {"type": "number"}},
+      "stateField": {"type": "string"}, "inputFields": {"type": "object", "additionalProperties": {"type": "string"}},
+      "thresholds": {"type": "array", "items": ref("StateThreshold")}}},
+  "Anomaly": {"type": "object", "required": ["field", "value", "score", "kind", "severity", "at"], "properties": {
+      "field": {"type": "string"}, "value": {"type": "number"}, "score": {"type": "number", "minimum": 0, "maximum": 1},
+      "kind": {"type": "string", "enum": ["spike", "level_shift", "drift", "variance_change", "frozen", "seasonal", "relation"]},
+      "severity": {"type": "string", "enum": ["minor", "major", "critical"]}, "at": {"type": "string", "format": "date-time"},
+      "expected": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}}},
+  "Alert": {"type": "object", "required": ["id", "twin", "field", "rule", "kind", "severity", "status", "active", "message", "occurrences", "firedAt"],
+      "properties": {"id": {"type": "string"}, "twin": {"type": "string"}, "field": {"type": "string"}, "rule": {"type": "string"},
+                     "kind": {"type": "string", "enum": ["threshold", "rate", "absence"]}, "severity": {"type": "string"},
+                     "status": {"type": "string", "enum": ["open", "acknowledged", "resolved"]}, "active": {"type": "boolean"},
+                     "message": {"type": "string"}, "value": {"type": "number"}, "lastValue": {"type": "number"},
+                     "occurrences": {"type": "integer"}, "firedAt": {"type": "string", "format": "date-time"},
+                     "clearedAt": {"type": "string", "format": "date-time"}, "acknowledgedAt": {"type": "string", "format": "date-time"},
+                     "acknowledgedBy": {"type": "string"}, "resolvedAt": {"type": "string", "format": "date-time"},
+                     "resolvedBy": {"type": "string"}, "note": {"type": "string"}}},
+  "Webhook": {"type": "object", "required": ["id", "tenant", "url", "events", "createdAt"], "properties": {
+      "id": {"type": "string"}, "tenant": {"type": "string"}, "url": {"type": "string"}, "events": {"type": "array", "items": {"type": "string"}},
+      "createdAt": {"type": "string", "format": "date-time"},
+      "secret": {"type": "string", "description": "The HMAC-SHA256 signing secret; returned only when the webhook is created."}}},
+  "SimulationRequest": {"type": "object", "required": ["horizon"], "properties": {
+      "horizon": {"type": "number", "exclusiveMinimum": 0, "description": "Seconds to simulate."},
+      "step": {"type": "number", "exclusiveMinimum": 0, "description": "Seconds per step (default 60)."},
+      "inputs": {"type": "object", "additionalProperties": {"type": "number"}},
+      "schedule": {"type": "array", "items": {"type": "object", "required": ["at", "inputs"], "properties": {
+          "at": {"type": "number"}, "inputs": {"type": "object", "additionalProperties": {"type": "number"}}}}},
+      "noise": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0}}, "stochastic": {"type": "boolean"},
+      "seed": {"type": "integer", "minimum": 0}, "parameters": {"type": "object", "additionalProperties": {"type": "number"}},
+      "initial": {"type": "number"}, "thresholds": {"type": "array", "items": ref("StateThreshold")},
+      "points": {"type": "integer", "minimum": 2, "maximum": 10000}}},
+  "SimulationResult": {"type": "object", "required": ["kind", "variable", "start", "step", "steps", "initial", "final", "times", "values", "crossings"],
+      "properties": {"kind": {"type": "string"}, "variable": {"type": "string"}, "start": {"type": "string", "format": "date-time"},
+                     "step": {"type": "number"}, "steps": {"type": "integer"}, "initial": {"type": "number"}, "final": {"type": "number"},
+                     "minimum": {"type": "number"}, "maximum": {"type": "number"},
+                     "parameters": {"type": "object", "additionalProperties": {"type": "number"}},
+                     "inputs": {"type": "object", "additionalProperties": {"type": "number"}},
+                     "times": {"type": "array", "items": {"type": "number"}}, "values": {"type": "array", "items": {"type": "number"}},
+                     "crossings": {"type": "array", "items": {"type": "object", "required": ["name", "after", "time", "value", "failure"], "properties": {
+                         "name": {"type": "string"}, "after": {"type": "number"}, "time": {"type": "string", "format": "date-time"},
+                         "value": {"type": "number"}, "failure": {"type": "boolean"}}}},
+                     "timeToFailure": {"type": "number"}}},
+  "CalibrationFit": {"type": "object", "required": ["kind", "parameters", "unchanged", "samples", "rmse", "rSquared"], "properties": {
+      "kind": {"type": "string"}, "parameters": {"type": "object", "additionalProperties": {"type": "number"}},
+      "unchanged": {"type": "array", "items": {"type": "string"}}, "samples": {"type": "integer"}, "rmse": {"type": "number"},
+      "rSquared": {"type": "number"}}},
   "ModelPage": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": ref("Model")}, "next": {"type": "string"}}},
   "TelemetryPoint": {"type": "object", "minProperties": 1,
       "description": "Field name to number, boolean or string; optional ts as integer ns or RFC 3339.",
@@ -122,13 +183,53 @@ schemas = {
   "Tenant": {"type": "object", "required": ["id", "strict"], "properties": {
       "id": {"type": "string"}, "strict": {"type": "boolean"}, "retention": {"type": "string"},
       "tiers": {"type": "array", "items": ref("Tier")}, "effectiveTiers": {"type": "array", "items": ref("Tier")},
-      "devicePasswords": {"type": "boolean"}}},
+      "devicePasswords": {"type": "boolean"}, "anomalyDetection": {"type": "boolean"}}},
   "Tier": {"type": "object", "required": ["name", "every"], "properties": {
       "name": {"type": "string"}, "every": {"type": "string"}, "retention": {"type": "string"}}},
   "Status": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
 }
 text_body = {"content": {"text/plain": {"schema": {"type": "string"}}}}
+ALERT_PATH = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}
 paths = {
+ "/api/v1/twins/{id}/anomalies": {"parameters": [TWIN_PATH], "get": {"operationId": "twinAnomalies",
+     "summary": "The twin's latest anomalies found by live detection, newest first.",
+     "responses": {"200": js("Anomalies.", {"type": "object", "required": ["anomalies"], "properties": {"anomalies": {"type": "array", "items": ref("Anomaly")}}}),
+                   "404": problem("No such twin."), **COMMON}}},
+ "/api/v1/twins/{id}/simulate": {"parameters": [TWIN_PATH], "post": {"operationId": "simulateTwin",
+     "summary": "Run the twin's state model forward from its current state under changed inputs (deterministic with a seed).",
+     "requestBody": {"required": True, "content": {"application/json": {"schema": ref("SimulationRequest")}}},
+     "responses": {"200": js("Trajectory, threshold crossings and time to failure.", ref("SimulationResult")), "404": problem("No such twin or model."),
+                   "413": problem("Body too large."), "422": problem("No state model or no current state."), **COMMON}}},
+ "/api/v1/twins/{id}/calibrate": {"parameters": [TWIN_PATH], "post": {"operationId": "calibrateTwin",
+     "summary": "Fit the state model's parameters to the twin's recorded history (default: the last 7 days) and report the fit.",
+     "requestBody": {"required": False, "content": {"application/json": {"schema": {"type": "object", "properties": {
+         "from": {"type": "string", "format": "date-time"}, "to": {"type": "string", "format": "date-time"}}}}}},
+     "responses": {"200": js("The fitted parameters.", ref("CalibrationFit")), "404": problem("No such twin or model."),
+                   "413": problem("Body too large."), "422": problem("No state model or not enough history."), **COMMON}}},
+ "/api/v1/alerts": {"get": {"operationId": "listAlerts", "summary": "Alerts of the tenant, newest first (at most 1000).",
+     "parameters": [{"name": "status", "in": "query", "required": False, "schema": {"type": "string", "enum": ["open", "acknowledged", "resolved"]}},
+                    {"name": "twin", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 128}}],
+     "responses": {"200": js("Alerts.", {"type": "object", "required": ["alerts"], "properties": {"alerts": {"type": "array", "items": ref("Alert")}}}), **COMMON}}},
+ "/api/v1/alerts/{id}": {"parameters": [ALERT_PATH], "get": {"operationId": "getAlert", "summary": "An alert.",
+     "responses": {"200": js("The alert.", ref("Alert")), "404": problem("No such alert."), **COMMON}}},
+ "/api/v1/alerts/{id}/acknowledge": {"parameters": [ALERT_PATH], "post": {"operationId": "acknowledgeAlert", "summary": "Acknowledge an open alert.",
+     "requestBody": {"required": False, "content": {"application/json": {"schema": {"type": "object", "properties": {"note": {"type": "string", "maxLength": 2000}}}}}},
+     "responses": {"200": js("The alert.", ref("Alert")), "403": problem("Role may not operate."), "404": problem("No such alert."),
+                   "413": problem("Body too large."), **COMMON}}},
+ "/api/v1/alerts/{id}/resolve": {"parameters": [ALERT_PATH], "post": {"operationId": "resolveAlert", "summary": "Resolve an alert.",
+     "requestBody": {"required": False, "content": {"application/json": {"schema": {"type": "object", "properties": {"note": {"type": "string", "maxLength": 2000}}}}}},
+     "responses": {"200": js("The alert.", ref("Alert")), "403": problem("Role may not operate."), "404": problem("No such alert."),
+                   "413": problem("Body too large."), **COMMON}}},
+ "/api/v1/webhooks": {
+   "get": {"operationId": "listWebhooks", "summary": "The tenant's webhook subscriptions (without secrets).",
+           "responses": {"200": js("Webhooks.", {"type": "object", "required": ["webhooks"], "properties": {"webhooks": {"type": "array", "items": ref("Webhook")}}}),
+                         "403": problem("Administrators only."), **COMMON}},
+   "post": {"operationId": "createWebhook", "summary": "Subscribe a URL to events (default: alert changes); the signing secret is shown once.",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "required": ["url"], "properties": {
+                "url": {"type": "string"}, "events": {"type": "array", "items": {"type": "string"}}}}}}},
+            "responses": {"201": js("Created, with its secret.", ref("Webhook")), "403": problem("Administrators only."), "413": problem("Body too large."), **COMMON}}},
+ "/api/v1/webhooks/{id}": {"parameters": [ALERT_PATH], "delete": {"operationId": "deleteWebhook", "summary": "Remove a webhook subscription.",
+     "responses": {"204": {"description": "Removed."}, "403": problem("Administrators only."), "404": problem("No such webhook."), **COMMON}}},
  "/healthz": {"get": {"operationId": "health", "summary": "Liveness probe.", "security": [], "responses": {"200": js("Alive.", ref("Status"))}}},
  "/readyz": {"get": {"operationId": "ready", "summary": "Readiness probe.", "security": [], "responses": {
      "200": js("Ready.", ref("Status")), "503": js("Starting.", ref("Status"))}}},
@@ -231,7 +332,7 @@ paths = {
    "get": {"operationId": "getTenant", "summary": "The caller's tenant settings.", "responses": {"200": js("Settings.", ref("Tenant")), "404": problem("No such tenant."), **COMMON}},
    "patch": {"operationId": "updateTenant", "summary": "Change strict mode, raw retention and downsampling tiers (administrators).",
              "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "properties": {
-                 "strict": {"type": ["boolean", "null"]}, "devicePasswords": {"type": ["boolean", "null"]},
+                 "strict": {"type": ["boolean", "null"]}, "devicePasswords": {"type": ["boolean", "null"]}, "anomalyDetection": {"type": ["boolean", "null"]},
                  "retention": {"type": ["string", "null"], "pattern": "^([1-9][0-9]{0,5}[smhdw]|forever)$"},
                  "tiers": {"type": ["array", "null"], "items": {"type": "string", "pattern": "^[1-9][0-9]{0,5}[smhdw](:([1-9][0-9]{0,5}[smhdw]|forever))?$"}}}}}}},
              "responses": {"200": js("Changed.", ref("Tenant")), "403": problem("Administrators only."), "404": problem("No such tenant."),

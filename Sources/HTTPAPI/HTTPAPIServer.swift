@@ -26,8 +26,10 @@ public struct HTTPAPIDependencies: Sendable {
     public var metrics: @Sendable () -> String
     /// Certificates, enrollment, users and the audit log.
     public var identity: IdentityService
-    /// Live anomaly detection (recent anomalies per twin).
-    public var anomalies: AnomalyMonitor
+    /// Live analytics: recent anomalies per twin, alerts.
+    public var analytics: TelemetryWatch
+    /// Webhook subscriptions.
+    public var webhooks: any WebhookDirectory
     /// The credential `serve` writes to `DATA/run/admin.json` for the command line (a bearer token).
     public var localAdminToken: String?
     /// The verified client certificate of an HTTPS connection, if the client sent one.
@@ -36,11 +38,13 @@ public struct HTTPAPIDependencies: Sendable {
     public init(
         isReady: @escaping @Sendable () -> Bool, authorizer: any Authorizer, registry: TwinRegistry, ingestor: TelemetryIngestor,
         timeSeries: TimeSeriesStore, commands: CommandCenter, tiers: @escaping @Sendable (TenantID) -> [DownsampleTier],
-        metrics: @escaping @Sendable () -> String, identity: IdentityService, anomalies: AnomalyMonitor, localAdminToken: String?,
+        metrics: @escaping @Sendable () -> String, identity: IdentityService, analytics: TelemetryWatch, webhooks: any WebhookDirectory,
+        localAdminToken: String?,
         peerCertificate: @escaping @Sendable (any Channel) async -> ClientCertificate?
     ) {
         self.identity = identity
-        self.anomalies = anomalies
+        self.analytics = analytics
+        self.webhooks = webhooks
         self.localAdminToken = localAdminToken
         self.peerCertificate = peerCertificate
         self.commands = commands
@@ -160,6 +164,7 @@ public enum HTTPAPIServer {
         InfluxRoutes(dependencies: dependencies).register(on: router)
         ModelRoutes(dependencies: dependencies).register(on: router)
         TwinRoutes(dependencies: dependencies).register(on: router)
+        AnalyticsRoutes(dependencies: dependencies).register(on: router)
         TelemetryRoutes(dependencies: dependencies).register(on: router)
         CommandRoutes(dependencies: dependencies).register(on: router)
         QueryRoutes(dependencies: dependencies).register(on: router)

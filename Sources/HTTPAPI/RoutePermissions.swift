@@ -23,10 +23,14 @@ enum RoutePermissions {
         case "devices", "enrollment-tokens", "policies", "posture-policy": return .manageDevices
         case "models": return isRead ? .read : .manageModels
         case "query", "events": return .read
+        case "alerts": return isRead ? .read : .operate
+        case "webhooks": return .administer
         case "twins":
             if isRead { return .read }
             if parts.count >= 5, parts[4] == "telemetry" { return .writeTelemetry }
             if parts.count >= 5, parts[4] == "commands" || parts[4] == "desired" { return .operate }
+            // Simulation and calibration compute and change nothing.
+            if parts.count == 5, method == .post, parts[4] == "simulate" || parts[4] == "calibrate" { return .read }
             return .manageTwins
         default: return isRead ? .read : .administer
         }
@@ -50,7 +54,7 @@ enum RoutePermissions {
         case "twins", "devices":
             if parts.count >= 4 { return .twin(parts[3].removingPercentEncoding ?? parts[3]) }
             return isRead || (parts[2] == "twins" && method == .post) ? .filtered : .tenantWide
-        case "events", "me", "logout", "tokens", "enrollment-tokens": return .filtered
+        case "events", "me", "logout", "tokens", "enrollment-tokens", "alerts": return .filtered
         case "models", "tenant", "posture-policy", "policies": return isRead ? .filtered : .tenantWide
         default: return .tenantWide
         }

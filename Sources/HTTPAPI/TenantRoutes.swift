@@ -23,6 +23,8 @@ struct TenantRoutes {
         var effectiveTiers: [Tier]?
         /// Whether devices may sign in with a password instead of a certificate.
         var devicePasswords: Bool
+        /// Whether open-model twins' numeric fields are watched for anomalies.
+        var anomalyDetection: Bool
 
         struct Tier: Codable {
             var name: String
@@ -37,6 +39,7 @@ struct TenantRoutes {
         var retention: String?
         var tiers: [String]?
         var devicePasswords: Bool?
+        var anomalyDetection: Bool?
     }
 
     func register(on router: Router<APIRequestContext>) {
@@ -69,6 +72,7 @@ struct TenantRoutes {
                 if let retention { settings.retention = retention }
                 if let tiers { settings.tiers = tiers }
                 if let allowed = patch.devicePasswords { settings.devicePasswords = allowed }
+                if let watched = patch.anomalyDetection { settings.anomalyDetection = watched }
             }
             context.logger.info("tenant settings changed", metadata: ["tenant": "\(principal.tenant)", "principal": "\(principal)"])
             try await self.dependencies.identity.audit.record(
@@ -76,6 +80,7 @@ struct TenantRoutes {
                 outcome: "success",
                 detail: [patch.strict.map { "strict \($0)" }, patch.retention.map { "retention \($0)" },
                          patch.devicePasswords.map { "device passwords \($0 ? "allowed" : "refused")" },
+                         patch.anomalyDetection.map { "anomaly detection on open models \($0 ? "on" : "off")" },
                          patch.tiers.map { "tiers \($0.joined(separator: ","))" }].compactMap { $0 }.joined(separator: "; "))
             return try HTTPJSON.encode(.ok, try self.document(principal.tenant))
         }
@@ -89,7 +94,8 @@ struct TenantRoutes {
         let tier = { (tier: DownsampleTier) in Document.Tier(name: tier.name, every: text(tier.every), retention: tier.retention.map(text)) }
         return Document(
             id: tenant.rawValue, strict: settings.strict, retention: settings.retention.map(text), tiers: settings.tiers?.map(tier),
-            effectiveTiers: self.dependencies.tiers(tenant).map(tier), devicePasswords: settings.devicePasswords ?? false)
+            effectiveTiers: self.dependencies.tiers(tenant).map(tier), devicePasswords: settings.devicePasswords ?? false,
+            anomalyDetection: settings.anomalyDetection ?? false)
     }
 
     static func format(_ ns: Int64) -> String {

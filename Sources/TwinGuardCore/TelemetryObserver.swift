@@ -1,17 +1,20 @@
-/// A numeric telemetry value that a detector watches, with the settings of its field.
+/// A numeric telemetry value under watch, with its field's anomaly settings and alert rules.
 public struct ObservedValue: Sendable {
     public var field: String
     public var value: Double
-    public var settings: AnomalyDetectionSettings
+    /// `nil`: no anomaly detection on this field.
+    public var anomaly: AnomalyDetectionSettings?
+    public var alerts: [AlertRuleDefinition]
 
-    public init(field: String, value: Double, settings: AnomalyDetectionSettings) {
+    public init(field: String, value: Double, anomaly: AnomalyDetectionSettings?, alerts: [AlertRuleDefinition] = []) {
         self.field = field
         self.value = value
-        self.settings = settings
+        self.anomaly = anomaly
+        self.alerts = alerts
     }
 }
 
-/// One stored point of a twin, reduced to the values under watch.
+/// One stored point of a twin, reduced to the values under watch (anomaly detection, alert rules).
 public struct ObservedPoint: Sendable {
     public var twin: String
     /// ns since the epoch.

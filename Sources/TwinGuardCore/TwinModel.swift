@@ -46,6 +46,43 @@ public struct TelemetryDefinition: Codable, Sendable, Equatable {
     public var expectedRange: ExpectedRange?
     /// Streaming anomaly detection on this field (numeric fields only); off when absent.
     public var anomaly: AnomalyDetectionSettings?
+    /// Alert rules on this field (numeric fields; absence rules on any).
+    public var alerts: [AlertRuleDefinition]?
+}
+
+/// The kinds of alert rule.
+public enum AlertRuleKind: String, Codable, Sendable, CaseIterable {
+    /// The value is above `above` or below `below`.
+    case threshold
+    /// The value changes faster than `above` (or slower than `below`) per second.
+    case rate
+    /// No value for `seconds`.
+    case absence
+}
+
+/// An alert rule on a telemetry field.
+public struct AlertRuleDefinition: Codable, Sendable, Equatable {
+    /// Unique within the field.
+    public var name: String
+    public var kind: AlertRuleKind
+    public var above: Double?
+    public var below: Double?
+    /// For absence: seconds without a value.
+    public var seconds: Double?
+    /// How far back past the limit the value must come before the alert clears (default 0).
+    public var hysteresis: Double?
+    /// `minor`, `major` (default) or `critical`.
+    public var severity: String?
+
+    public init(name: String, kind: AlertRuleKind, above: Double? = nil, below: Double? = nil, seconds: Double? = nil, hysteresis: Double? = nil, severity: String? = nil) {
+        self.name = name
+        self.kind = kind
+        self.above = above
+        self.below = below
+        self.seconds = seconds
+        self.hysteresis = hysteresis
+        self.severity = severity
+    }
 }
 
 /// How a telemetry field is watched for anomalies. Every member is optional; absent ones take the

@@ -99,7 +99,10 @@ public struct TwinGuardServer: Sendable {
             })
         let registry = try await TwinRegistry.load(store: store, timeSeries: timeSeries, deviceChannel: channel, logger: telemetryLogger)
         policy.attach(registry)
-        let anomalies = AnalyticsService.makeMonitor(registry: registry, identity: identity)
+        var analyticsLogger = logger
+        analyticsLogger[metadataKey: "component"] = "analytics"
+        let webhooks = try WebhookNotifier(dataDir: configuration.dataDir, logger: analyticsLogger)
+        let anomalies = AnalyticsService.makeWatch(registry: registry, identity: identity, webhooks: webhooks)
         let ingestor = TelemetryIngestor(registry: registry, timeSeries: timeSeries, observer: anomalies)
         let commands = CommandCenter(registry: registry)
         broker.setDeviceMessageHandler(
@@ -116,7 +119,7 @@ public struct TwinGuardServer: Sendable {
         identity.setEventSink { tenant, twin, kind, data in
             registry.events.publish(TwinEvent(kind: kind, tenant: tenant, twin: twin, data: .object(data.mapValues { .string($0) })))
         }
-        let metrics = MetricsExposition(broker: broker, ingestor: ingestor, timeSeries: timeSeries, anomalies: anomalies)
+        let metrics = MetricsExposition(broker: broker, ingestor: ingestor, timeSeries: timeSeries, anomalies: anomalies, webhooks: webhooks)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.resolvedEventLoopThreads)
         let listeners = try Self.listeners(configuration, tls: tls)
@@ -132,7 +135,8 @@ public struct TwinGuardServer: Sendable {
             BrokerPersistenceService(
                 broker: broker, store: store, interval: .seconds(configuration.persistIntervalSeconds), logger: logger),
             AuditCheckpointService(identity: identity, interval: .seconds(configuration.auditCheckpointSeconds), logger: identityLogger),
-            AnalyticsService(monitor: anomalies),
+            AnalyticsService(watch: anomalies),
+            webhooks,
             mqttServer,
             SystemTopicsService(broker: broker, interval: .seconds(configuration.sysIntervalSeconds), version: Self.version),
         ]
@@ -145,7 +149,7 @@ public struct TwinGuardServer: Sendable {
         let dependencies = HTTPAPIDependencies(
             isReady: { mqttServer.boundListeners.count == expectedListeners }, authorizer: authorizer, registry: registry,
             ingestor: ingestor, timeSeries: timeSeries, commands: commands, tiers: { policy.tiers($0) },
-            metrics: { metrics.render() }, identity: identity, anomalies: anomalies, localAdminToken: adminFile.token,
+            metrics: { metrics.render() }, identity: identity, analytics: anomalies, webhooks: webhooks, localAdminToken: adminFile.token,
             peerCertificate: { channel in tls.clientCertificate(try? await channel.nioSSL_peerCertificate().get()) })
         if let configuredHTTPPort = configuration.httpPort {
             services.append(

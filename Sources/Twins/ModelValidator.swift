@@ -5,7 +5,7 @@ import TwinGuardCore
 public enum ModelValidator {
     private static let rootKeys: Set<String> = ["id", "displayName", "description", "extends", "properties", "telemetry", "commands", "relationships", "stateModel"]
     private static let propertyKeys: Set<String> = ["name", "schema", "writable", "unit", "minimum", "maximum", "values", "description", "displayName"]
-    private static let telemetryKeys: Set<String> = ["name", "schema", "unit", "expectedRange", "anomaly", "description", "displayName"]
+    private static let telemetryKeys: Set<String> = ["name", "schema", "unit", "expectedRange", "anomaly", "alerts", "description", "displayName"]
     private static let commandKeys: Set<String> = ["name", "request", "response", "description", "displayName"]
     private static let relationshipKeys: Set<String> = ["name", "target", "description", "displayName"]
 
@@ -101,6 +101,9 @@ public enum ModelValidator {
             if let anomaly = item["anomaly"] {
                 Self.checkAnomaly(anomaly, schema: item["schema"], path: "\(path).anomaly", issues: &issues)
             }
+            if let alerts = item["alerts"] {
+                Self.checkAlerts(alerts, schema: item["schema"], path: "\(path).alerts", issues: &issues)
+            }
         }
         Self.checkList(root, "commands", keys: Self.commandKeys, names: &names, issues: &issues) { item, path, issues in
             for key in ["request", "response"] where item[key] != nil && item[key]?.typeName != "object" {
@@ -192,7 +195,7 @@ public enum ModelValidator {
             issues.append(.init(path: "\(path).warmUp", message: "expected an integer"))
         }
         let settings = AnomalyDetectionSettings(
-            sensitivity: object["sensitivity"]?.number, warmUp: object["warmUp"]?.number.map { Int(max(min($0, 1e9), -1e9)) },
+            sensitivity: object["sensitivity"]?.number, warmUp: object["warmUp"]?.number.flatMap { $0 == $0.rounded() ? Int(max(min($0, 1e9), -1e9)) : nil },
             memory: object["memory"]?.number, threshold: object["threshold"]?.number)
         for problem in settings.problems { issues.append(.init(path: "\(path).\(problem.member)", message: problem.message)) }
     }
@@ -251,6 +254,47 @@ public enum ModelValidator {
                 if let failure = threshold["failure"], failure.typeName != "boolean" {
                     issues.append(.init(path: "\(itemPath).failure", message: "expected true or false"))
                 }
+            }
+        }
+    }
+
+    /// Alert rules of a telemetry field.
+    private static func checkAlerts(_ value: JSONValue, schema: JSONValue?, path: String, issues: inout [TwinError.Issue]) {
+        guard case .array(let list) = value else {
+            issues.append(.init(path: path, message: "expected an array of rules"))
+            return
+        }
+        var seen: Set<String> = []
+        for (index, item) in list.enumerated() {
+            let rulePath = "\(path)[\(index)]"
+            guard case .object(let rule) = item else {
+                issues.append(.init(path: rulePath, message: "expected an object with name, kind and its limits"))
+                continue
+            }
+            Self.checkKeys(rule, allowed: ["name", "kind", "above", "below", "seconds", "hysteresis", "severity"], path: rulePath, issues: &issues)
+            if let name = rule["name"]?.text {
+                if !seen.insert(name).inserted { issues.append(.init(path: "\(rulePath).name", message: "duplicate rule name '\(name)'")) }
+            } else {
+                issues.append(.init(path: "\(rulePath).name", message: "required: a name"))
+            }
+            for key in ["above", "below", "seconds", "hysteresis"] where rule[key] != nil && rule[key]?.number == nil {
+                issues.append(.init(path: "\(rulePath).\(key)", message: "expected a number"))
+            }
+            if let hysteresis = rule["hysteresis"]?.number, hysteresis < 0 {
+                issues.append(.init(path: "\(rulePath).hysteresis", message: "expected a number of 0 or more"))
+            }
+            if let severity = rule["severity"], !["minor", "major", "critical"].contains(severity.text ?? "") {
+                issues.append(.init(path: "\(rulePath).severity", message: "expected minor, major or critical"))
+            }
+            let numeric = !(schema?.text == "string" || schema?.text == "enum")
+            switch rule["kind"]?.text.flatMap(AlertRuleKind.init(rawValue:)) {
+            case .threshold?, .rate?:
+                if rule["above"] == nil && rule["below"] == nil { issues.append(.init(path: rulePath, message: "expected above and/or below")) }
+                if !numeric { issues.append(.init(path: rulePath, message: "threshold and rate rules need a numeric field")) }
+            case .absence?:
+                if !((rule["seconds"]?.number ?? 0) > 0) { issues.append(.init(path: "\(rulePath).seconds", message: "required: the seconds without data, above 0")) }
+            case nil:
+                issues.append(.init(path: "\(rulePath).kind", message: "expected threshold, rate or absence"))
             }
         }
     }

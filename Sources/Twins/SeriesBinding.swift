@@ -23,10 +23,12 @@ struct SeriesBinding: Sendable {
         var range: ExpectedRange?
         /// Anomaly detection on the field, when the model turns it on.
         var anomaly: AnomalyDetectionSettings? = nil
+        /// Alert rules of the field.
+        var alerts: [AlertRuleDefinition] = []
     }
 
-    /// Whether any field of the model is watched for anomalies.
-    var watched: Bool { self.fromModel && self.rules.contains { $0.anomaly != nil } }
+    /// Whether any field of the model is watched (anomaly detection or alert rules).
+    var watched: Bool { self.fromModel && self.rules.contains { $0.anomaly != nil || !$0.alerts.isEmpty } }
 
     /// The rule for `name`, trying position `hint` first.
     @inline(__always) func rule(_ name: String, hint: Int) -> FieldRule? {
@@ -47,7 +49,7 @@ struct SeriesBinding: Sendable {
             return type.map {
                 FieldRule(
                     name: definition.name, type: $0, range: definition.expectedRange,
-                    anomaly: definition.anomaly.flatMap { $0.isOn ? $0 : nil })
+                    anomaly: definition.anomaly.flatMap { $0.isOn ? $0 : nil }, alerts: definition.alerts ?? [])
             }
         }
     }

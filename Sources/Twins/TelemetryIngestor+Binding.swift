@@ -91,18 +91,18 @@ extension TelemetryIngestor {
         }
     }
 
-    /// The numeric values of a point that are watched for anomalies: the model's watched fields, or every
-    /// numeric field of an open model (default settings).
+    /// The values of a point under watch: the model's fields with anomaly detection or alert rules, or every
+    /// numeric field of an open model (anomaly detection with default settings).
     private static func observedPoint(_ fields: [(String, FieldValue)], binding: SeriesBinding, twin: String, timestamp: Int64) -> ObservedPoint? {
         var values: [ObservedValue] = []
         for (index, (name, value)) in fields.enumerated() {
-            if case .boolean = value { continue }
             guard let number = value.numeric else { continue }
+            let isBoolean = if case .boolean = value { true } else { false }
             if binding.fromModel {
-                guard let settings = binding.rule(name, hint: index)?.anomaly else { continue }
-                values.append(ObservedValue(field: name, value: number, settings: settings))
-            } else {
-                values.append(ObservedValue(field: name, value: number, settings: AnomalyDetectionSettings()))
+                guard let rule = binding.rule(name, hint: index), rule.anomaly != nil || !rule.alerts.isEmpty else { continue }
+                values.append(ObservedValue(field: name, value: number, anomaly: isBoolean ? nil : rule.anomaly, alerts: rule.alerts))
+            } else if !isBoolean {
+                values.append(ObservedValue(field: name, value: number, anomaly: AnomalyDetectionSettings()))
             }
         }
         return values.isEmpty ? nil : ObservedPoint(twin: twin, timestamp: timestamp, values: values)

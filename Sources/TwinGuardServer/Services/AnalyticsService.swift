@@ -1,27 +1,51 @@
 import Analytics
+import Foundation
 import Identity
 import ServiceLifecycle
 import TwinGuardCore
 import Twins
 
-/// Runs the live anomaly detection worker until shutdown; anomalies become `anomaly` events on the twin
-/// and count against the trust score of the twin's device.
+/// Runs live analytics until shutdown: the telemetry watch's worker (anomaly detection and alert rules)
+/// and, each second, the check for fields that went silent (absence rules). Anomalies and alert changes
+/// become events on the twin (`anomaly`, `alert.*`) and go to webhooks; anomalies also count against the
+/// trust score of the twin's device.
 struct AnalyticsService: Service {
-    let monitor: AnomalyMonitor
+    let watch: TelemetryWatch
 
-    /// The monitor, wired to the event stream and the trust score.
-    static func makeMonitor(registry: TwinRegistry, identity: IdentityService) -> AnomalyMonitor {
-        AnomalyMonitor { event in
+    /// The watch, wired to the event stream, the trust score and the webhooks.
+    static func makeWatch(registry: TwinRegistry, identity: IdentityService, webhooks: WebhookNotifier) -> TelemetryWatch {
+        let alerts = AlertEngine { change in
+            let data = (try? JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(change.alert))) ?? .null
+            registry.events.publish(TwinEvent(kind: change.event, tenant: change.alert.tenant, twin: change.alert.twin, data: data))
+            webhooks.notify(tenant: change.alert.tenant, event: change.event, payload: data)
+        }
+        return TelemetryWatch(alerts: alerts) { event in
             registry.events.publish(TwinEvent(kind: "anomaly", tenant: event.tenant, twin: event.twin, time: event.time, data: event.eventData))
             identity.recordAnomaly(tenant: event.tenant, twin: event.twin)
+            var payload = event.eventData
+            if case .object(var object) = payload {
+                object["twin"] = .string(event.twin)
+                payload = .object(object)
+            }
+            webhooks.notify(tenant: event.tenant, event: "anomaly", payload: payload)
         }
     }
 
     func run() async throws {
         await withGracefulShutdownHandler {
-            await self.monitor.run()
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.watch.run() }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(1))
+                        self.watch.alerts.checkAbsence(now: WallClock.nowNanoseconds())
+                    }
+                }
+                await group.next()
+                group.cancelAll()
+            }
         } onGracefulShutdown: {
-            self.monitor.finish()
+            self.watch.finish()
         }
     }
 }

@@ -11,9 +11,11 @@ final class MetricsExposition: Sendable {
     private let broker: Broker
     private let ingestor: TelemetryIngestor
     private let timeSeries: TimeSeriesStore
-    private let anomalies: AnomalyMonitor
-    private let analyticsCounters: [(Counter, @Sendable (AnomalyMonitor.Statistics) -> Int)]
+    private let anomalies: TelemetryWatch
+    private let analyticsCounters: [(Counter, @Sendable (TelemetryWatch.Statistics) -> Int)]
     private let analyticsDetectors: Gauge
+    private let webhooks: WebhookNotifier
+    private let webhookCounters: [(Counter, @Sendable (WebhookNotifier.Statistics) -> Int)]
     private let ingestPoints: Counter
     private let walSync: DurationHistogram
     private let series: Gauge
@@ -23,8 +25,9 @@ final class MetricsExposition: Sendable {
     /// Values at the last scrape, to increment counters by the difference.
     private let last = Mutex<[Int]>([])
 
-    init(broker: Broker, ingestor: TelemetryIngestor, timeSeries: TimeSeriesStore, anomalies: AnomalyMonitor) {
+    init(broker: Broker, ingestor: TelemetryIngestor, timeSeries: TimeSeriesStore, anomalies: TelemetryWatch, webhooks: WebhookNotifier) {
         self.anomalies = anomalies
+        self.webhooks = webhooks
         self.broker = broker
         self.ingestor = ingestor
         self.timeSeries = timeSeries
@@ -51,12 +54,19 @@ final class MetricsExposition: Sendable {
             ("twinguard_mqtt_quota_exceeded_total", "Publishes refused because the sender exceeded its rate limits.", { $0.quotaExceeded.load(ordering: .relaxed) }),
         ]
         let registry = self.registry
-        let analytics: [(String, String, @Sendable (AnomalyMonitor.Statistics) -> Int)] = [
+        let analytics: [(String, String, @Sendable (TelemetryWatch.Statistics) -> Int)] = [
             ("twinguard_analytics_values_scored_total", "Telemetry values scored by the anomaly detectors.", { $0.valuesScored }),
             ("twinguard_analytics_values_shed_total", "Telemetry values not scored because detection was overloaded (queue or detector table full); ingest is never slowed.", { $0.valuesShed }),
             ("twinguard_analytics_anomalies_total", "Anomalies found in live telemetry.", { $0.anomalies }),
         ]
         self.analyticsCounters = analytics.map { (registry.makeCounter(name: $0.0, help: $0.1), $0.2) }
+        let hooks: [(String, String, @Sendable (WebhookNotifier.Statistics) -> Int)] = [
+            ("twinguard_webhook_deliveries_total", "Webhook deliveries answered with 2xx.", { $0.delivered }),
+            ("twinguard_webhook_failed_attempts_total", "Webhook delivery attempts that failed (each retry counts).", { $0.failedAttempts }),
+            ("twinguard_webhook_abandoned_total", "Webhook deliveries given up after the last retry or a 4xx answer.", { $0.abandoned }),
+            ("twinguard_webhook_dropped_total", "Webhook deliveries dropped because the queue was full.", { $0.dropped }),
+        ]
+        self.webhookCounters = hooks.map { (registry.makeCounter(name: $0.0, help: $0.1), $0.2) }
         self.analyticsDetectors = registry.makeGauge(name: "twinguard_analytics_detectors", help: "Telemetry fields with a live anomaly detector.")
         self.brokerGauges = definitions.filter { !$0.0.hasSuffix("_total") }.map { (registry.makeGauge(name: $0.0, help: $0.1), $0.2) }
         self.brokerCounters = definitions.filter { $0.0.hasSuffix("_total") }.map { (registry.makeCounter(name: $0.0, help: $0.1), $0.2) }
@@ -65,9 +75,10 @@ final class MetricsExposition: Sendable {
     /// Updates every metric and renders the exposition text.
     func render() -> String {
         let analytics = self.anomalies.statistics
-        let counters = [self.ingestPoints] + self.brokerCounters.map(\.0) + self.analyticsCounters.map(\.0)
+        let hooks = self.webhooks.statistics
+        let counters = [self.ingestPoints] + self.brokerCounters.map(\.0) + self.analyticsCounters.map(\.0) + self.webhookCounters.map(\.0)
         let totals = [self.ingestor.acceptedPointsTotal] + self.brokerCounters.map { $0.1(self.broker.statistics) }
-            + self.analyticsCounters.map { $0.1(analytics) }
+            + self.analyticsCounters.map { $0.1(analytics) } + self.webhookCounters.map { $0.1(hooks) }
         let previous = self.last.withLock { last -> [Int] in
             defer { last = totals }
             return last.isEmpty ? Array(repeating: 0, count: totals.count) : last

@@ -1,10 +1,11 @@
 import Synchronization
 import TwinGuardCore
 
-/// Live anomaly detection: takes stored telemetry from the ingest path through a bounded queue (when
-/// it is full the work is shed and counted, ingest never waits), runs a ``StreamingDetector`` per
-/// watched field and a ``RelationDetector`` per twin on one worker task, and reports anomalies.
-public final class AnomalyMonitor: TelemetryObserver, Sendable {
+/// Live analytics on telemetry: takes stored values from the ingest path through a bounded queue (when
+/// it is full the work is shed and counted, ingest never waits) and, on one worker task, runs a
+/// ``StreamingDetector`` per watched field and a ``RelationDetector`` per twin (reporting anomalies) and
+/// the fields' alert rules (``AlertEngine``).
+public final class TelemetryWatch: TelemetryObserver, Sendable {
     /// Bounds of the monitor.
     public struct Limits: Sendable {
         /// Batches waiting for the worker before new ones are shed.
@@ -46,6 +47,8 @@ public final class AnomalyMonitor: TelemetryObserver, Sendable {
     private let stream: AsyncStream<Batch>
     private let continuation: AsyncStream<Batch>.Continuation
     private let onAnomaly: @Sendable (AnomalyEvent) -> Void
+    /// The alert rules' engine.
+    public let alerts: AlertEngine
     private let recent = Mutex<[TwinKey: [AnomalyEvent]]>([:])
     private let forgotten = Mutex<Set<TwinKey>>([])
     private let scored = Atomic<Int>(0)
@@ -54,8 +57,9 @@ public final class AnomalyMonitor: TelemetryObserver, Sendable {
     private let detectorCount = Atomic<Int>(0)
 
     /// - Parameter onAnomaly: called on the worker for each anomaly (publish it, tell the trust score).
-    public init(limits: Limits = Limits(), onAnomaly: @escaping @Sendable (AnomalyEvent) -> Void) {
+    public init(limits: Limits = Limits(), alerts: AlertEngine, onAnomaly: @escaping @Sendable (AnomalyEvent) -> Void) {
         self.limits = limits
+        self.alerts = alerts
         (self.stream, self.continuation) = AsyncStream<Batch>.makeStream(bufferingPolicy: .bufferingOldest(limits.queuedBatches))
         self.onAnomaly = onAnomaly
     }
@@ -108,8 +112,12 @@ public final class AnomalyMonitor: TelemetryObserver, Sendable {
                 let time = Double(point.timestamp) / 1e9
                 var flagged: Set<String> = []
                 for observed in point.values {
+                    if !observed.alerts.isEmpty {
+                        self.alerts.evaluate(tenant: batch.tenant, twin: point.twin, field: observed.field, value: observed.value, time: point.timestamp, rules: observed.alerts)
+                    }
+                    guard let settings = observed.anomaly else { continue }
                     let key = SeriesKey(tenant: batch.tenant, twin: point.twin, field: observed.field)
-                    let configuration = StreamingDetector.Configuration(settings: observed.settings)
+                    let configuration = StreamingDetector.Configuration(settings: settings)
                     var detector: StreamingDetector
                     if let existing = detectors[key], existing.configuration == configuration {
                         detector = existing
@@ -122,21 +130,23 @@ public final class AnomalyMonitor: TelemetryObserver, Sendable {
                     }
                     let verdict = detector.score(observed.value, at: time)
                     detectors[key] = detector
-                    if verdict.score >= (observed.settings.threshold ?? 0.5) {
+                    if verdict.score >= (settings.threshold ?? 0.5) {
                         flagged.insert(observed.field)
                         self.report(batch.tenant, point, observed, verdict)
                     }
                 }
-                self.scored.add(point.values.count, ordering: .relaxed)
-                if point.values.count >= 2 {
-                    self.checkRelations(batch.tenant, point, flagged: flagged, relations: &relations)
+                let watched = point.values.filter { $0.anomaly != nil }
+                self.scored.add(watched.count, ordering: .relaxed)
+                // The relation model learns only from points that are normal field by field.
+                if watched.count >= 2, flagged.isEmpty {
+                    self.checkRelations(batch.tenant, ObservedPoint(twin: point.twin, timestamp: point.timestamp, values: watched), relations: &relations)
                 }
             }
             self.detectorCount.store(detectors.count, ordering: .relaxed)
         }
     }
 
-    private func checkRelations(_ tenant: TenantID, _ point: ObservedPoint, flagged: Set<String>, relations: inout [TwinKey: RelationDetector]) {
+    private func checkRelations(_ tenant: TenantID, _ point: ObservedPoint, relations: inout [TwinKey: RelationDetector]) {
         let key = TwinKey(tenant: tenant, twin: point.twin)
         let byField = Dictionary(point.values.map { ($0.field, $0) }, uniquingKeysWith: { first, _ in first })
         if relations[key] == nil {
@@ -149,8 +159,8 @@ public final class AnomalyMonitor: TelemetryObserver, Sendable {
         let verdicts = relation.score(values)
         relations[key] = relation
         for (index, verdict) in verdicts.enumerated() {
-            guard let verdict, let observed = byField[relation.fields[index]], !flagged.contains(observed.field),
-                verdict.score >= (observed.settings.threshold ?? 0.5)
+            guard let verdict, let observed = byField[relation.fields[index]],
+                verdict.score >= (observed.anomaly?.threshold ?? 0.5)
             else { continue }
             self.report(tenant, point, observed, verdict)
         }
