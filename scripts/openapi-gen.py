@@ -208,7 +208,7 @@ paths = {
                    "413": problem("Body too large."), "422": problem("No state model or not enough history."), **COMMON}}},
  "/api/v1/alerts": {"get": {"operationId": "listAlerts", "summary": "Alerts of the tenant, newest first (at most 1000).",
      "parameters": [{"name": "status", "in": "query", "required": False, "schema": {"type": "string", "enum": ["open", "acknowledged", "resolved"]}},
-                    {"name": "twin", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 128}}],
+                    {"name": "twin", "in": "query", "required": False, "schema": {"type": "string"}}],
      "responses": {"200": js("Alerts.", {"type": "object", "required": ["alerts"], "properties": {"alerts": {"type": "array", "items": ref("Alert")}}}), **COMMON}}},
  "/api/v1/alerts/{id}": {"parameters": [ALERT_PATH], "get": {"operationId": "getAlert", "summary": "An alert.",
      "responses": {"200": js("The alert.", ref("Alert")), "404": problem("No such alert."), **COMMON}}},

@@ -124,6 +124,9 @@ struct IdentityRoutes {
                     detail: "You are limited to sites: enrollment tokens only for existing twins of those sites.")
             }
             let ttl = try Self.seconds(body.ttl ?? "1h")
+            if let model = body.model, !ModelValidator.isValidModelID(model) {
+                throw ProblemDetails(status: .unprocessableContent, code: "invalid", detail: "'model' must be a model id such as 'tg:factory:Pump;1'.")
+            }
             if (try? self.dependencies.registry.twin(body.twin, tenant: tenant)) == nil {
                 _ = try await self.dependencies.registry.createTwin(TwinDraft(id: body.twin, model: body.model), tenant: tenant)
             }

@@ -126,7 +126,8 @@ public struct StreamingDetector: SeriesScorer {
         let drift = abs(self.mediumMean.value - self.longMean.value) / (0.1005 * longDeviation)
 
         // Variance change: recent spread of residuals against the long-run spread.
-        let clipped = min(abs(residual), 8 * scale)
+        // Clipped, so that one outlier does not read as a change of spread.
+        let clipped = self.count > 10 ? min(abs(residual), 3 * scale) : abs(residual)
         self.shortSpread.add(clipped)
         let variance = self.count > 20 ? abs(log((self.shortSpread.value + tiny) / (self.longSpread.value + tiny))) / 0.12 : 0
 
@@ -156,7 +157,8 @@ public struct StreamingDetector: SeriesScorer {
                         seasonal = abs(self.seasonalResidual.value) / (0.4 * spread)
                     }
                 }
-                self.seasonalSpread.add(min(abs(deviation), 8 * (1.2533 * self.seasonalSpread.value + tiny)))
+                let bound = self.binDays[bin] >= 2 ? 8.0 : .infinity
+                self.seasonalSpread.add(min(abs(deviation), bound * (1.2533 * self.seasonalSpread.value + tiny)))
             }
             if self.binLastDay[bin] != Int32(truncatingIfNeeded: day) {
                 self.binLastDay[bin] = Int32(truncatingIfNeeded: day)
@@ -169,9 +171,11 @@ public struct StreamingDetector: SeriesScorer {
 
         // Learn.
         if self.count > 1 {
-            self.errors.0.add(min(abs(value - self.last), 8 * (1.2533 * self.errors.0.value + tiny)))
-            self.errors.1.add(min(abs(value - self.fast.value), 8 * (1.2533 * self.errors.1.value + tiny)))
-            self.errors.2.add(min(abs(value - self.slow.value), 8 * (1.2533 * self.errors.2.value + tiny)))
+            // Clipped once a spread is established, so that outliers do not inflate it.
+            let bound = self.count > 10 ? 8.0 : .infinity
+            self.errors.0.add(min(abs(value - self.last), bound * (1.2533 * self.errors.0.value + tiny)))
+            self.errors.1.add(min(abs(value - self.fast.value), bound * (1.2533 * self.errors.1.value + tiny)))
+            self.errors.2.add(min(abs(value - self.slow.value), bound * (1.2533 * self.errors.2.value + tiny)))
             self.repeatFrequency.add(repeated ? 1 : 0)
         }
         self.longSpread.add(clipped)
