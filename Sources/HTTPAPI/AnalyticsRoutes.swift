@@ -2,6 +2,7 @@ import Analytics
 import Foundation
 import Hummingbird
 import Identity
+import Logging
 import TimeSeries
 import TwinGuardCore
 import Twins
@@ -37,6 +38,76 @@ struct AnalyticsRoutes {
             let definition = try self.stateModel(of: twin)
             let fit = try Self.mapping { try self.calibrate(twin, definition, window) }
             return try HTTPJSON.encode(.ok, fit)
+        }
+
+        twins.get(":id/rul") { _, context in
+            let principal = try context.requirePrincipal()
+            let twin = try self.dependencies.registry.twin(try context.parameters.require("id"), tenant: principal.tenant)
+            guard let estimate = self.dependencies.analytics.rul.estimate(tenant: principal.tenant, twin: twin.id) else {
+                throw ProblemDetails(
+                    status: .notFound, code: "no_estimate",
+                    detail: "No remaining-useful-life estimate for twin '\(twin.id)' yet: its model needs a trained RUL model and the twin a cycle with every bound sensor.")
+            }
+            return try HTTPJSON.encode(.ok, estimate)
+        }
+
+        let models = router.group("api/v1/models")
+        models.get(":id/rul") { _, context in
+            let principal = try context.requirePrincipal()
+            let id = try ModelRoutes.id(context)
+            _ = try self.dependencies.registry.model(id, tenant: principal.tenant)
+            guard let metadata = self.dependencies.analytics.rul.metadata(tenant: principal.tenant, modelID: id) else {
+                throw ProblemDetails(status: .notFound, code: "not_found", detail: "Model '\(id)' has no trained RUL model; PUT one or POST run-to-failure histories to /rul/train.")
+            }
+            return try HTTPJSON.encode(.ok, metadata)
+        }
+        models.put(":id/rul") { request, context in
+            let principal = try context.requirePrincipal()
+            let id = try ModelRoutes.id(context)
+            let binding = try self.rulBinding(id, tenant: principal.tenant)
+            let body = try await HTTPJSON.body(request, limit: 256 * 1_048_576)
+            let model = try Self.mapping { try RULModel.decode(Data(body), name: "the request body") }
+            try Self.mapping { try self.dependencies.analytics.rul.install(model, binding: binding, tenant: principal.tenant, modelID: id) }
+            try await self.dependencies.identity.audit.record(
+                tenant: principal.tenant, actor: principal.subject, action: "model.rul.install", target: id, outcome: "success",
+                detail: "trained on \(model.metadata.units) units (\(model.metadata.source)), validation RMSE \(String(format: "%.2f", model.metadata.validationRMSE))")
+            return try HTTPJSON.encode(.ok, model.metadata)
+        }
+        models.post(":id/rul/train") { request, context in
+            let principal = try context.requirePrincipal()
+            let id = try ModelRoutes.id(context)
+            let binding = try self.rulBinding(id, tenant: principal.tenant)
+            let body = try await HTTPJSON.body(request, limit: 64 * 1_048_576)
+            let cap = try request.uri.queryParameters["cap"].map { text throws -> Double in
+                guard let cap = Double(String(text)), cap >= 1, cap <= 100_000 else {
+                    throw ProblemDetails(status: .badRequest, code: "invalid_query", detail: "cap must be a number of cycles from 1 to 100000")
+                }
+                return cap
+            } ?? 125
+            let trees = try request.uri.queryParameters["trees"].map { text throws -> Int in
+                guard let trees = Int(String(text)), (10...5000).contains(trees) else {
+                    throw ProblemDetails(status: .badRequest, code: "invalid_query", detail: "trees must be a whole number from 10 to 5000")
+                }
+                return trees
+            }
+            let logger = context.logger
+            // Training is CPU-heavy: off the event loops.
+            let model = try await Task.detached(priority: .utility) {
+                try Self.mapping {
+                    let histories = try TurbofanFile.parse(String(decoding: body, as: UTF8.self), name: "the request body")
+                    var options = RULModel.TrainingOptions()
+                    options.cap = cap
+                    if let trees { options.trees.trees = trees }
+                    return try RULModel.train(histories, source: "upload for \(id)", options: options) { line in
+                        logger.info("RUL training for \(id): \(line)")
+                    }
+                }
+            }.value
+            try Self.mapping { try self.dependencies.analytics.rul.install(model, binding: binding, tenant: principal.tenant, modelID: id) }
+            try await self.dependencies.identity.audit.record(
+                tenant: principal.tenant, actor: principal.subject, action: "model.rul.train", target: id, outcome: "success",
+                detail: "trained on \(model.metadata.units) units, validation RMSE \(String(format: "%.2f", model.metadata.validationRMSE))")
+            return try HTTPJSON.encode(.created, model.metadata)
         }
 
         let alerts = router.group("api/v1/alerts")
@@ -112,6 +183,17 @@ struct AnalyticsRoutes {
             self.dependencies.visible(alert.twin, to: principal)
         else { throw Self.unknownAlert(id) }
         return alert
+    }
+
+    /// The RUL binding a twin model declares, or a clear refusal.
+    private func rulBinding(_ id: String, tenant: TenantID) throws -> RULBinding {
+        let model = try self.dependencies.registry.model(id, tenant: tenant)
+        guard let binding = model.rul else {
+            throw ProblemDetails(
+                status: .unprocessableContent, code: "no_rul_binding",
+                detail: "Model '\(id)' declares no 'rul' (the telemetry fields that feed the RUL model, in the training data's sensor order).")
+        }
+        return binding
     }
 
     static func unknownAlert(_ id: String) -> ProblemDetails {

@@ -14,6 +14,8 @@ public struct TwinModel: Codable, Sendable, Equatable {
     public var relationships: [RelationshipDefinition]?
     /// A physical or logical model of the twin's state, for what-if simulation.
     public var stateModel: StateModelDefinition?
+    /// How the twin's telemetry feeds a trained remaining-useful-life model.
+    public var rul: RULBinding?
 
     public init(id: String) {
         self.id = id
@@ -194,4 +196,24 @@ public struct StateThreshold: Codable, Sendable, Equatable {
         self.below = below
         self.failure = failure
     }
+}
+
+/// Which telemetry fields feed a remaining-useful-life model trained for this twin model (one point
+/// with all of them is one cycle), and when to call for maintenance.
+public struct RULBinding: Codable, Sendable, Equatable {
+    /// The sensor fields, in the order of the training data's sensor columns.
+    public var sensors: [String]
+    /// The operating-setting fields, in the training data's order (absent: all zero).
+    public var settings: [String]?
+    /// A `maintenance` event is raised when the predicted RUL falls below this many cycles.
+    public var maintenanceBelow: Double?
+
+    public init(sensors: [String], settings: [String]? = nil, maintenanceBelow: Double? = nil) {
+        self.sensors = sensors
+        self.settings = settings
+        self.maintenanceBelow = maintenanceBelow
+    }
+
+    /// Every field it reads.
+    public var fields: Set<String> { Set(self.sensors + (self.settings ?? [])) }
 }

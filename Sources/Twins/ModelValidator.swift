@@ -3,7 +3,7 @@ import TwinGuardCore
 
 /// Checks an uploaded model document and reports every mistake with its JSON path and what was expected.
 public enum ModelValidator {
-    private static let rootKeys: Set<String> = ["id", "displayName", "description", "extends", "properties", "telemetry", "commands", "relationships", "stateModel"]
+    private static let rootKeys: Set<String> = ["id", "displayName", "description", "extends", "properties", "telemetry", "commands", "relationships", "stateModel", "rul"]
     private static let propertyKeys: Set<String> = ["name", "schema", "writable", "unit", "minimum", "maximum", "values", "description", "displayName"]
     private static let telemetryKeys: Set<String> = ["name", "schema", "unit", "expectedRange", "anomaly", "alerts", "description", "displayName"]
     private static let commandKeys: Set<String> = ["name", "request", "response", "description", "displayName"]
@@ -58,6 +58,7 @@ public enum ModelValidator {
             }
         }
         if let stateModel = root["stateModel"] { Self.checkStateModel(stateModel, issues: &issues) }
+        if let rul = root["rul"] { Self.checkRUL(rul, issues: &issues) }
         var names: [String: String] = [:]
         Self.checkList(root, "properties", keys: Self.propertyKeys, names: &names, issues: &issues) { item, path, issues in
             let schema = Self.checkSchema(item, path: path, allowed: SchemaType.allCases, issues: &issues)
@@ -296,6 +297,29 @@ public enum ModelValidator {
             case nil:
                 issues.append(.init(path: "\(rulePath).kind", message: "expected threshold, rate or absence"))
             }
+        }
+    }
+
+    /// The fields that feed a remaining-useful-life model.
+    private static func checkRUL(_ value: JSONValue, issues: inout [TwinError.Issue]) {
+        let path = "$.rul"
+        guard case .object(let object) = value else {
+            issues.append(.init(path: path, message: "expected an object with sensors, settings and maintenanceBelow"))
+            return
+        }
+        Self.checkKeys(object, allowed: ["sensors", "settings", "maintenanceBelow"], path: path, issues: &issues)
+        for key in ["sensors", "settings"] {
+            guard let member = object[key] else {
+                if key == "sensors" { issues.append(.init(path: "\(path).sensors", message: "required: the sensor fields in training order")) }
+                continue
+            }
+            guard case .array(let list) = member, !list.isEmpty, list.allSatisfy({ $0.text != nil }) else {
+                issues.append(.init(path: "\(path).\(key)", message: "expected a non-empty array of field names"))
+                continue
+            }
+        }
+        if let below = object["maintenanceBelow"], !((below.number ?? -1) >= 0) {
+            issues.append(.init(path: "\(path).maintenanceBelow", message: "expected a number of cycles, 0 or more"))
         }
     }
 }

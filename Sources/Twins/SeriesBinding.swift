@@ -8,6 +8,8 @@ struct SeriesBinding: Sendable {
     static let twinTag = "twin"
 
     let twinID: String
+    /// The twin's model, when it has one.
+    var modelID: String? = nil
     let series: SeriesID
     /// Whether the rules come from a model (fixed) or were learned (an open model grows them).
     let fromModel: Bool
@@ -25,10 +27,14 @@ struct SeriesBinding: Sendable {
         var anomaly: AnomalyDetectionSettings? = nil
         /// Alert rules of the field.
         var alerts: [AlertRuleDefinition] = []
+        /// Whether the model's remaining-useful-life estimate reads it.
+        var feedsRUL = false
+
+        var isWatched: Bool { self.anomaly != nil || !self.alerts.isEmpty || self.feedsRUL }
     }
 
-    /// Whether any field of the model is watched (anomaly detection or alert rules).
-    var watched: Bool { self.fromModel && self.rules.contains { $0.anomaly != nil || !$0.alerts.isEmpty } }
+    /// Whether any field of the model is watched (anomaly detection, alert rules, remaining useful life).
+    var watched: Bool { self.fromModel && self.rules.contains(where: \.isWatched) }
 
     /// The rule for `name`, trying position `hint` first.
     @inline(__always) func rule(_ name: String, hint: Int) -> FieldRule? {
@@ -36,8 +42,9 @@ struct SeriesBinding: Sendable {
         return self.rules.first { $0.name == name }
     }
 
-    static func rules(from telemetry: [TelemetryDefinition]) -> [FieldRule] {
-        telemetry.compactMap { definition in
+    static func rules(from telemetry: [TelemetryDefinition], rul: RULBinding? = nil) -> [FieldRule] {
+        let rulFields = rul?.fields ?? []
+        return telemetry.compactMap { definition in
             let type: FieldType? =
                 switch definition.schema {
                 case .double: .double
@@ -49,7 +56,8 @@ struct SeriesBinding: Sendable {
             return type.map {
                 FieldRule(
                     name: definition.name, type: $0, range: definition.expectedRange,
-                    anomaly: definition.anomaly.flatMap { $0.isOn ? $0 : nil }, alerts: definition.alerts ?? [])
+                    anomaly: definition.anomaly.flatMap { $0.isOn ? $0 : nil }, alerts: definition.alerts ?? [],
+                    feedsRUL: rulFields.contains(definition.name))
             }
         }
     }

@@ -99,13 +99,14 @@ extension TelemetryIngestor {
             guard let number = value.numeric else { continue }
             let isBoolean = if case .boolean = value { true } else { false }
             if binding.fromModel {
-                guard let rule = binding.rule(name, hint: index), rule.anomaly != nil || !rule.alerts.isEmpty else { continue }
-                values.append(ObservedValue(field: name, value: number, anomaly: isBoolean ? nil : rule.anomaly, alerts: rule.alerts))
+                guard let rule = binding.rule(name, hint: index), rule.isWatched else { continue }
+                values.append(ObservedValue(
+                    field: name, value: number, anomaly: isBoolean ? nil : rule.anomaly, alerts: rule.alerts, feedsRUL: rule.feedsRUL))
             } else if !isBoolean {
                 values.append(ObservedValue(field: name, value: number, anomaly: AnomalyDetectionSettings()))
             }
         }
-        return values.isEmpty ? nil : ObservedPoint(twin: twin, timestamp: timestamp, values: values)
+        return values.isEmpty ? nil : ObservedPoint(twin: twin, model: binding.modelID, timestamp: timestamp, values: values)
     }
 
     /// The binding of a raw series, from the cache or made now (creating the twin when allowed).
@@ -159,7 +160,9 @@ extension TelemetryIngestor {
         let binding: SeriesBinding
         if let model = twin.model {
             let telemetry = TwinRegistry.flatten(model, in: tenantState.models).telemetry
-            binding = SeriesBinding(twinID: twinID, series: series, fromModel: true, rules: SeriesBinding.rules(from: telemetry), cacheKey: cacheKey)
+            binding = SeriesBinding(
+                twinID: twinID, modelID: model, series: series, fromModel: true,
+                rules: SeriesBinding.rules(from: telemetry, rul: tenantState.models[model]?.rul), cacheKey: cacheKey)
         } else {
             let learned = twin.learnedFields.sorted { $0.key < $1.key }.map { SeriesBinding.FieldRule(name: $0.key, type: $0.value) }
             binding = SeriesBinding(twinID: twinID, series: series, fromModel: false, rules: learned, cacheKey: cacheKey)

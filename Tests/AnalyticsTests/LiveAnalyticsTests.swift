@@ -56,7 +56,7 @@ struct LiveAnalyticsTests {
 
     @Test("when the worker falls behind, the queue sheds analytics work and counts it")
     func shedding() async {
-        let watch = TelemetryWatch(limits: { var limits = TelemetryWatch.Limits(); limits.queuedBatches = 4; return limits }(), alerts: AlertEngine { _ in }) { _ in }
+        let watch = TelemetryWatch(limits: { var limits = TelemetryWatch.Limits(); limits.queuedBatches = 4; return limits }(), alerts: AlertEngine { _ in }, rul: try! RULTracker(directory: nil)) { _ in }
         let point = ObservedPoint(twin: "m", timestamp: 0, values: [ObservedValue(field: "x", value: 1, anomaly: AnomalyDetectionSettings())])
         for _ in 0..<10 { watch.observe(tenant: self.tenant, points: [point, point]) }
         #expect(watch.statistics.valuesShed == 12)
@@ -68,7 +68,7 @@ struct LiveAnalyticsTests {
     @Test("a spike in a watched field becomes one anomaly event with its expected range")
     func anomalyEvents() async {
         let events = Recorder<AnomalyEvent>()
-        let watch = TelemetryWatch(alerts: AlertEngine { _ in }) { event in events.add(event) }
+        let watch = TelemetryWatch(alerts: AlertEngine { _ in }, rul: try! RULTracker(directory: nil)) { event in events.add(event) }
         var random = TestRandom(state: 5)
         let settings = AnomalyDetectionSettings(warmUp: 20)
         for index in 0..<400 {

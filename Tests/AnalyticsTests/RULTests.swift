@@ -1,6 +1,7 @@
-import Analytics
+@testable import Analytics
 import Foundation
 import Testing
+import TwinGuardCore
 
 /// A generated degradation set where the true RUL is known: each unit wears exponentially from a wear
 /// of its own towards failure; six sensors follow wear under noise, two stay constant; optionally every
@@ -93,5 +94,40 @@ struct RULTests {
         let early = RULEvaluation.score(predicted: [40], truth: [50])
         #expect(abs(late.phm08 - (exp(1.0) - 1)) < 1e-9 && abs(early.phm08 - (exp(10.0 / 13) - 1)) < 1e-9)
         #expect(late.rmse == 10 && early.rmse == 10 && late.meanError == 10)
+    }
+}
+
+@Suite("Live remaining useful life")
+struct RULTrackerTests {
+    @Test("a twin's cycles give estimates, and maintenance is called once when the RUL falls below the threshold")
+    func tracker() throws {
+        let training = degradationSet(units: 16, regimes: 1, seed: 31, truncate: false)
+        var options = RULModel.TrainingOptions()
+        options.trees.trees = 60
+        options.ensemble = 1
+        let model = try RULModel.train(training.histories, source: "generated", options: options)
+        let tracker = try RULTracker(directory: nil)
+        let tenant = TenantID(unchecked: "t")
+        let fields = (1...8).map { "s\($0)" }
+        #expect(throws: AnalyticsError.self) {
+            try tracker.install(model, binding: RULBinding(sensors: ["s1"]), tenant: tenant, modelID: "m;1")
+        }
+        try tracker.install(model, binding: RULBinding(sensors: fields, maintenanceBelow: 25), tenant: tenant, modelID: "m;1")
+        let unit = degradationSet(units: 1, regimes: 1, seed: 32, truncate: false).histories[0]
+        var due = 0
+        var last: RULTracker.Update?
+        for (cycle, sensors) in unit.sensors.enumerated() {
+            let point = ObservedPoint(twin: "e1", model: "m;1", timestamp: Int64(cycle) * 1_000_000_000, values: zip(fields, sensors).map {
+                ObservedValue(field: $0, value: $1, anomaly: nil, feedsRUL: true)
+            })
+            last = tracker.update(tenant: tenant, point: point)
+            if last?.maintenanceDue == true { due += 1 }
+        }
+        let estimate = try #require(tracker.estimate(tenant: tenant, twin: "e1"))
+        #expect(estimate.cycles == unit.cycles && estimate.rul < 25 && estimate.low <= estimate.rul && estimate.rul <= estimate.high)
+        #expect(due == 1)
+        // A point without every bound sensor is not a cycle.
+        let partial = ObservedPoint(twin: "e1", model: "m;1", timestamp: 0, values: [ObservedValue(field: "s1", value: 1, anomaly: nil, feedsRUL: true)])
+        #expect(tracker.update(tenant: tenant, point: partial) == nil)
     }
 }

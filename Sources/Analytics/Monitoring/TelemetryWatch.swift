@@ -49,6 +49,9 @@ public final class TelemetryWatch: TelemetryObserver, Sendable {
     private let onAnomaly: @Sendable (AnomalyEvent) -> Void
     /// The alert rules' engine.
     public let alerts: AlertEngine
+    /// Live remaining-useful-life estimates.
+    public let rul: RULTracker
+    private let onRUL: @Sendable (TenantID, String, RULTracker.Update) -> Void
     private let recent = Mutex<[TwinKey: [AnomalyEvent]]>([:])
     private let forgotten = Mutex<Set<TwinKey>>([])
     private let scored = Atomic<Int>(0)
@@ -57,9 +60,15 @@ public final class TelemetryWatch: TelemetryObserver, Sendable {
     private let detectorCount = Atomic<Int>(0)
 
     /// - Parameter onAnomaly: called on the worker for each anomaly (publish it, tell the trust score).
-    public init(limits: Limits = Limits(), alerts: AlertEngine, onAnomaly: @escaping @Sendable (AnomalyEvent) -> Void) {
+    /// - Parameter onRUL: called on the worker with each new estimate of a twin.
+    public init(
+        limits: Limits = Limits(), alerts: AlertEngine, rul: RULTracker, onRUL: @escaping @Sendable (TenantID, String, RULTracker.Update) -> Void = { _, _, _ in },
+        onAnomaly: @escaping @Sendable (AnomalyEvent) -> Void
+    ) {
         self.limits = limits
         self.alerts = alerts
+        self.rul = rul
+        self.onRUL = onRUL
         (self.stream, self.continuation) = AsyncStream<Batch>.makeStream(bufferingPolicy: .bufferingOldest(limits.queuedBatches))
         self.onAnomaly = onAnomaly
     }
@@ -87,6 +96,7 @@ public final class TelemetryWatch: TelemetryObserver, Sendable {
 
     /// Drops what is known about a deleted twin (its detectors start afresh if it comes back).
     public func forget(tenant: TenantID, twin: String) {
+        self.rul.forget(tenant: tenant, twin: twin)
         let key = TwinKey(tenant: tenant, twin: twin)
         _ = self.recent.withLock { $0.removeValue(forKey: key) }
         _ = self.forgotten.withLock { $0.insert(key) }
@@ -134,6 +144,9 @@ public final class TelemetryWatch: TelemetryObserver, Sendable {
                         flagged.insert(observed.field)
                         self.report(batch.tenant, point, observed, verdict)
                     }
+                }
+                if point.model != nil, point.values.contains(where: \.feedsRUL), let update = self.rul.update(tenant: batch.tenant, point: point) {
+                    self.onRUL(batch.tenant, point.twin, update)
                 }
                 let watched = point.values.filter { $0.anomaly != nil }
                 self.scored.add(watched.count, ordering: .relaxed)

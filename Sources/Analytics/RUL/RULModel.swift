@@ -19,6 +19,8 @@ public struct RULModel: Codable, Sendable {
         public var cap: Double
         public var regimes: Int
         public var features: [String]
+        /// Sensor columns of the training data (a live binding must name as many fields).
+        public var sensorColumns: Int?
     }
 
     /// Training settings.
@@ -98,15 +100,15 @@ public struct RULModel: Codable, Sendable {
             trainedAt: ISO8601DateFormatter().string(from: Date()), source: source, units: histories.count,
             cycles: all.rowCount, validationUnits: held, validationRMSE: report.bestValidationRMSE, trees: report.bestTreeCount,
             ensemble: members.count, cap: options.cap, regimes: conditions.regimeCount,
-            features: features.names(sensors: conditions.keptSensors))
+            features: features.names(sensors: conditions.keptSensors), sensorColumns: histories.first?.sensors.first?.count)
         return RULModel(metadata: metadata, conditions: conditions, features: features, members: members)
     }
 
-    /// The RUL after the last cycle of `history`.
-    public func predict(_ history: RunHistory) -> Prediction {
+    /// The RUL after the last cycle of `history`, whose first cycle is `firstCycle`.
+    public func predict(_ history: RunHistory, firstCycle: Int = 1) -> Prediction {
         guard history.cycles > 0 else { return Prediction(rul: self.metadata.cap, uncertainty: self.metadata.validationRMSE) }
         let normalised = zip(history.settings, history.sensors).map { self.conditions.normalise(settings: $0, sensors: $1) }
-        let row = self.features.rows(normalised).last!
+        let row = self.features.rows(normalised, firstCycle: firstCycle).last!
         let estimates = self.members.map { Double($0.predict(row)) }
         let mean = estimates.reduce(0, +) / Double(estimates.count)
         let spread = (estimates.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(estimates.count)).squareRoot()
@@ -152,16 +154,27 @@ public struct RULModel: Codable, Sendable {
 
     /// Reads a model written by ``save(to:)``.
     public static func load(from url: URL) throws(AnalyticsError) -> RULModel {
+        let data: Data
         do {
-            let model = try JSONDecoder().decode(RULModel.self, from: Data(contentsOf: url))
+            data = try Data(contentsOf: url)
+        } catch {
+            throw AnalyticsError(.unreadableInput, "cannot read \(url.path): \(error.localizedDescription)")
+        }
+        return try Self.decode(data, name: url.path)
+    }
+
+    /// Reads a model from the bytes ``save(to:)`` wrote.
+    public static func decode(_ data: Data, name: String) throws(AnalyticsError) -> RULModel {
+        do {
+            let model = try JSONDecoder().decode(RULModel.self, from: data)
             guard model.metadata.formatVersion == 1, !model.members.isEmpty else {
-                throw AnalyticsError(.invalidModel, "\(url.path) is a model of an unknown format version \(model.metadata.formatVersion)")
+                throw AnalyticsError(.invalidModel, "\(name) is a model of an unknown format version \(model.metadata.formatVersion)")
             }
             return model
         } catch let error as AnalyticsError {
             throw error
         } catch {
-            throw AnalyticsError(.invalidModel, "\(url.path) is not a TwinGuard RUL model: \(error.localizedDescription)")
+            throw AnalyticsError(.invalidModel, "\(name) is not a TwinGuard RUL model: \(error.localizedDescription)")
         }
     }
 }

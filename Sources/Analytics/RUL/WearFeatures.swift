@@ -18,8 +18,9 @@ public struct WearFeatures: Codable, Sendable {
         } + ["cycle"]
     }
 
-    /// Rows of features, one per cycle, for a unit's normalised readings (cycle-major, sensor-minor).
-    public func rows(_ normalised: [[Double]]) -> [[Float]] {
+    /// Rows of features, one per cycle, for a unit's normalised readings (cycle-major, sensor-minor);
+    /// `firstCycle` is the number of the first reading's cycle (a live history keeps only recent ones).
+    public func rows(_ normalised: [[Double]], firstCycle: Int = 1) -> [[Float]] {
         let sensorCount = self.weights.count
         let totalWeight = max(self.weights.reduce(0) { $0 + abs($1) }, 1e-9)
         var signals = [[Double]](repeating: [], count: sensorCount + 1)
@@ -55,7 +56,7 @@ public struct WearFeatures: Codable, Sendable {
                 rows[t].append(Float(max(variance, 0).squareRoot()))
             }
         }
-        for t in rows.indices { rows[t].append(Float(t + 1)) }
+        for t in rows.indices { rows[t].append(Float(t + firstCycle)) }
         return rows
     }
 

@@ -8,18 +8,33 @@ import Twins
 /// Runs live analytics until shutdown: the telemetry watch's worker (anomaly detection and alert rules)
 /// and, each second, the check for fields that went silent (absence rules). Anomalies and alert changes
 /// become events on the twin (`anomaly`, `alert.*`) and go to webhooks; anomalies also count against the
-/// trust score of the twin's device.
+/// trust score of the twin's device. Remaining-useful-life estimates are `rul` events, and one that falls
+/// below the model's threshold is a `maintenance` event (and webhook).
 struct AnalyticsService: Service {
     let watch: TelemetryWatch
 
     /// The watch, wired to the event stream, the trust score and the webhooks.
-    static func makeWatch(registry: TwinRegistry, identity: IdentityService, webhooks: WebhookNotifier) -> TelemetryWatch {
+    static func makeWatch(registry: TwinRegistry, identity: IdentityService, webhooks: WebhookNotifier, dataDir: String) throws -> TelemetryWatch {
         let alerts = AlertEngine { change in
             let data = (try? JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(change.alert))) ?? .null
             registry.events.publish(TwinEvent(kind: change.event, tenant: change.alert.tenant, twin: change.alert.twin, data: data))
             webhooks.notify(tenant: change.alert.tenant, event: change.event, payload: data)
         }
-        return TelemetryWatch(alerts: alerts) { event in
+        let rul = try RULTracker(directory: dataDir + "/rul")
+        let onRUL: @Sendable (TenantID, String, RULTracker.Update) -> Void = { tenant, twin, update in
+            let data = (try? JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(update.estimate))) ?? .null
+            registry.events.publish(TwinEvent(kind: "rul", tenant: tenant, twin: twin, data: data))
+            if update.maintenanceDue {
+                registry.events.publish(TwinEvent(kind: "maintenance", tenant: tenant, twin: twin, data: data))
+                var payload = data
+                if case .object(var object) = payload {
+                    object["twin"] = .string(twin)
+                    payload = .object(object)
+                }
+                webhooks.notify(tenant: tenant, event: "maintenance", payload: payload)
+            }
+        }
+        return TelemetryWatch(alerts: alerts, rul: rul, onRUL: onRUL) { event in
             registry.events.publish(TwinEvent(kind: "anomaly", tenant: event.tenant, twin: event.twin, time: event.time, data: event.eventData))
             identity.recordAnomaly(tenant: event.tenant, twin: event.twin)
             var payload = event.eventData
