@@ -98,7 +98,8 @@ schemas = {
           "name": NAME, "schema": {"type": "string", "enum": ["boolean", "integer", "double", "string"]}, "unit": {"type": "string"},
           "expectedRange": {"type": "object", "properties": {"min": {"type": "number"}, "max": {"type": "number"}}},
           "anomaly": {"type": "object", "description": "Streaming anomaly detection on the field.", "properties": {
-              "enabled": {"type": "boolean"}, "sensitivity": {"type": "number", "minimum": 0.1, "maximum": 10},
+              "enabled": {"type": "boolean"}, "detector": {"type": "string", "enum": ["adaptive", "zscore", "ewma"]},
+              "sensitivity": {"type": "number", "minimum": 0.1, "maximum": 10},
               "warmUp": {"type": "integer", "minimum": 10, "maximum": 100000}, "memory": {"type": "number", "minimum": 50, "maximum": 1000000},
               "seasonal": {"type": "boolean"}, "threshold": {"type": "number", "minimum": 0, "maximum": 1}}},
           "alerts": {"type": "array", "items": ref("AlertRule")}}}},
@@ -128,7 +129,7 @@ schemas = {
       "severity": {"type": "string", "enum": ["minor", "major", "critical"]}, "at": {"type": "string", "format": "date-time"},
       "expected": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}}},
   "Alert": {"type": "object", "required": ["id", "twin", "field", "rule", "kind", "severity", "status", "active", "message", "occurrences", "firedAt"],
-      "properties": {"id": {"type": "string"}, "twin": {"type": "string"}, "field": {"type": "string"}, "rule": {"type": "string"},
+      "properties": {"id": {"type": "string"}, "tenant": {"type": "string"}, "twin": {"type": "string"}, "field": {"type": "string"}, "rule": {"type": "string"},
                      "kind": {"type": "string", "enum": ["threshold", "rate", "absence"]}, "severity": {"type": "string"},
                      "status": {"type": "string", "enum": ["open", "acknowledged", "resolved"]}, "active": {"type": "boolean"},
                      "message": {"type": "string"}, "value": {"type": "number"}, "lastValue": {"type": "number"},

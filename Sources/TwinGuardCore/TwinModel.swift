@@ -92,6 +92,9 @@ public struct AlertRuleDefinition: Codable, Sendable, Equatable {
 public struct AnomalyDetectionSettings: Codable, Sendable, Equatable {
     /// `false` turns detection off for the field (default on once the object is given).
     public var enabled: Bool?
+    /// `adaptive` (default: TwinGuard's streaming detector), or a simple baseline: `zscore` (rolling
+    /// 100-value z-score) or `ewma` (exponentially weighted z-score); the baselines score 0.5 at 3σ.
+    public var detector: String?
     /// Above 1 flags smaller deviations, below 1 only larger ones (0.1–10, default 1).
     public var sensitivity: Double?
     /// Values learned before any is scored (10–100000, default 100).
@@ -103,11 +106,15 @@ public struct AnomalyDetectionSettings: Codable, Sendable, Equatable {
     /// Score at which an anomaly event is raised (0–1, default 0.5).
     public var threshold: Double?
 
+    /// The detectors a field may choose.
+    public static let detectors = ["adaptive", "zscore", "ewma"]
+
     public init(
-        enabled: Bool? = nil, sensitivity: Double? = nil, warmUp: Int? = nil, memory: Double? = nil, seasonal: Bool? = nil,
-        threshold: Double? = nil
+        enabled: Bool? = nil, detector: String? = nil, sensitivity: Double? = nil, warmUp: Int? = nil, memory: Double? = nil,
+        seasonal: Bool? = nil, threshold: Double? = nil
     ) {
         self.enabled = enabled
+        self.detector = detector
         self.sensitivity = sensitivity
         self.warmUp = warmUp
         self.memory = memory
@@ -121,6 +128,9 @@ public struct AnomalyDetectionSettings: Codable, Sendable, Equatable {
     /// What is wrong with these settings, by member; empty when they are valid.
     public var problems: [(member: String, message: String)] {
         var problems: [(String, String)] = []
+        if let detector = self.detector, !Self.detectors.contains(detector) {
+            problems.append(("detector", "expected one of \(Self.detectors.joined(separator: ", "))"))
+        }
         if let value = self.sensitivity, !(0.1...10).contains(value) { problems.append(("sensitivity", "expected a number from 0.1 to 10")) }
         if let value = self.warmUp, !(10...100_000).contains(value) { problems.append(("warmUp", "expected an integer from 10 to 100000")) }
         if let value = self.memory, !(50...1_000_000).contains(value) { problems.append(("memory", "expected a number from 50 to 1000000")) }

@@ -32,6 +32,7 @@ public enum Backup {
         let telemetryBytes = try StoreSnapshot.copy(from: dataDir + "/telemetry", to: destination + "/telemetry")
         try SQLiteStore.backup(databaseAt: database, to: destination + "/twinguard.sqlite")
         let schema = try SQLiteStore(path: destination + "/twinguard.sqlite").schemaVersion
+        try Self.copyFiles(from: dataDir, to: destination)
         let manifest = Manifest(
             version: TwinGuardServer.version, createdAt: ISO8601DateFormatter().string(from: Date()), sourceDataDir: dataDir,
             databaseSchemaVersion: schema, telemetryBytes: telemetryBytes)
@@ -62,10 +63,31 @@ public enum Backup {
         if manager.fileExists(atPath: source + "/telemetry") {
             _ = try StoreSnapshot.copy(from: source + "/telemetry", to: dataDir + "/telemetry")
         }
+        try Self.copyFiles(from: source, to: dataDir)
         // Opening migrates an older schema to this version's.
         let schema = try SQLiteStore(path: dataDir + "/twinguard.sqlite").schemaVersion
         withExtendedLifetime(lock) {}
         return "restored the backup of \(manifest.createdAt) into \(dataDir) (database schema \(schema))"
+    }
+}
+
+extension Backup {
+    /// The data dir's files beside the database and telemetry: the device CA and server keys (`pki`),
+    /// webhook secrets, saved alerts and installed RUL models. Modes are kept (keys stay 0600).
+    static let files = ["pki", "webhooks.json", "alerts.json", "rul"]
+
+    static func copyFiles(from source: String, to destination: String) throws {
+        let manager = FileManager.default
+        for name in Self.files where manager.fileExists(atPath: source + "/" + name) {
+            try manager.copyItem(atPath: source + "/" + name, toPath: destination + "/" + name)
+            for relative in [""] + ((try? manager.subpathsOfDirectory(atPath: source + "/" + name)) ?? []) {
+                let from = source + "/" + name + (relative.isEmpty ? "" : "/" + relative)
+                let to = destination + "/" + name + (relative.isEmpty ? "" : "/" + relative)
+                if let mode = try manager.attributesOfItem(atPath: from)[.posixPermissions] {
+                    try manager.setAttributes([.posixPermissions: mode], ofItemAtPath: to)
+                }
+            }
+        }
     }
 }
 

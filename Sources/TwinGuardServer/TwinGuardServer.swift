@@ -135,7 +135,7 @@ public struct TwinGuardServer: Sendable {
             BrokerPersistenceService(
                 broker: broker, store: store, interval: .seconds(configuration.persistIntervalSeconds), logger: logger),
             AuditCheckpointService(identity: identity, interval: .seconds(configuration.auditCheckpointSeconds), logger: identityLogger),
-            AnalyticsService(watch: anomalies),
+            try AnalyticsService(watch: anomalies, dataDir: configuration.dataDir, logger: analyticsLogger),
             webhooks,
             mqttServer,
             SystemTopicsService(broker: broker, interval: .seconds(configuration.sysIntervalSeconds), version: Self.version),

@@ -179,13 +179,16 @@ public enum ModelValidator {
     /// Streaming anomaly detection settings of a telemetry field.
     private static func checkAnomaly(_ value: JSONValue, schema: JSONValue?, path: String, issues: inout [TwinError.Issue]) {
         guard case .object(let object) = value else {
-            issues.append(.init(path: path, message: "expected an object (enabled, sensitivity, warmUp, memory, seasonal, threshold)"))
+            issues.append(.init(path: path, message: "expected an object (enabled, detector, sensitivity, warmUp, memory, seasonal, threshold)"))
             return
         }
         if case .string(let type) = schema, type != "double", type != "integer" {
             issues.append(.init(path: path, message: "anomaly detection needs a numeric field (double or integer), not \(type)"))
         }
-        Self.checkKeys(object, allowed: ["enabled", "sensitivity", "warmUp", "memory", "seasonal", "threshold"], path: path, issues: &issues)
+        Self.checkKeys(object, allowed: ["enabled", "detector", "sensitivity", "warmUp", "memory", "seasonal", "threshold"], path: path, issues: &issues)
+        if let detector = object["detector"], detector.text == nil {
+            issues.append(.init(path: "\(path).detector", message: "expected one of \(AnomalyDetectionSettings.detectors.joined(separator: ", "))"))
+        }
         for key in ["enabled", "seasonal"] where object[key] != nil && object[key]?.typeName != "boolean" {
             issues.append(.init(path: "\(path).\(key)", message: "expected true or false"))
         }
@@ -196,7 +199,7 @@ public enum ModelValidator {
             issues.append(.init(path: "\(path).warmUp", message: "expected an integer"))
         }
         let settings = AnomalyDetectionSettings(
-            sensitivity: object["sensitivity"]?.number, warmUp: object["warmUp"]?.number.flatMap { $0 == $0.rounded() ? Int(max(min($0, 1e9), -1e9)) : nil },
+            detector: object["detector"]?.text, sensitivity: object["sensitivity"]?.number, warmUp: object["warmUp"]?.number.flatMap { $0 == $0.rounded() ? Int(max(min($0, 1e9), -1e9)) : nil },
             memory: object["memory"]?.number, threshold: object["threshold"]?.number)
         for problem in settings.problems { issues.append(.init(path: "\(path).\(problem.member)", message: problem.message)) }
     }

@@ -218,6 +218,22 @@ def test_alert_rules_fire_clear_deduplicate_and_reach_a_signed_webhook(server):
         hook_id = hook.json()["id"]
         assert api(server, "DELETE", "/webhooks/" + hook_id).status == 204
         assert api(server, "DELETE", "/webhooks/" + hook_id).status == 404
+
+        # Alerts are saved at shutdown and read back at start; the unresolved one still de-duplicates.
+        before = api(server, "GET", "/alerts?twin=" + twin).json()["alerts"]
+        server.restart()
+        after = api(server, "GET", "/alerts?twin=" + twin).json()["alerts"]
+        assert [(a["id"], a["status"], a["occurrences"]) for a in after] == [(a["id"], a["status"], a["occurrences"]) for a in before]
+        later = time.time_ns()
+        post_points(server, twin, [{"temperature": 10.0, "ts": later}, {"temperature": 99.0, "ts": later + 10**9}])
+        previous = [a for a in before if a["rule"] == "heating-fast"][0]
+        rate = wait_for(lambda: [a for a in api(server, "GET", "/alerts?twin=" + twin).json()["alerts"]
+                                 if a["rule"] == "heating-fast" and a["occurrences"] == previous["occurrences"] + 1],
+                        what="the restored alert counting again")
+        assert rate[0]["id"] == previous["id"]
+        # The resolved "hot" alert stays closed: 99 raises a new one.
+        hot_alerts = [a for a in api(server, "GET", "/alerts?twin=" + twin).json()["alerts"] if a["rule"] == "hot"]
+        assert len(hot_alerts) == 2 and hot_alerts[0]["status"] == "open" and hot_alerts[1]["status"] == "resolved"
     finally:
         receiver.shutdown()
 

@@ -40,6 +40,9 @@ def test_backup_while_writing_then_restore(server_factory, tmp_path):
     thread.join()
     assert result.returncode == 0, result.stderr
     assert "backup of" in result.stdout and (backup / "backup.json").exists()
+    # The device CA goes with it (restored devices keep their certificates), its key still private.
+    assert oct((backup / "pki" / "ca.key").stat().st_mode & 0o777) == "0o600"
+    ca = request(port, "GET", "/pki/ca.crt").body
 
     # Not over an existing backup, not into a running server's data dir.
     assert run("backup", "--data-dir", server.data_dir, "--out", str(backup)).returncode == 1
@@ -59,6 +62,7 @@ def test_backup_while_writing_then_restore(server_factory, tmp_path):
         # Everything acknowledged before the backup started is in it, with its exact value.
         assert all(values.get(i) == i * 0.5 for i in range(200))
         assert len(values) <= copied_after + 50
+        assert request(restored.http_port, "GET", "/pki/ca.crt").body == ca
     finally:
         restored.stop()
 

@@ -33,12 +33,40 @@ public struct Alert: Codable, Sendable, Equatable {
     public var note: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, twin, field, rule, kind, severity, status, active, message, value, lastValue, occurrences, firedAt, clearedAt, acknowledgedAt,
-            acknowledgedBy, resolvedAt, resolvedBy, note
+        case id, tenant, twin, field, rule, kind, severity, status, active, message, value, lastValue, occurrences, firedAt, clearedAt,
+            acknowledgedAt, acknowledgedBy, resolvedAt, resolvedBy, note
     }
 
+    /// Reads an alert as ``encode(to:)`` wrote it (the saved alerts of a restart).
     public init(from decoder: any Decoder) throws {
-        throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "alerts are not decoded"))
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        func time(_ key: CodingKeys) throws -> Int64? {
+            guard let text = try container.decodeIfPresent(String.self, forKey: key) else { return nil }
+            guard let time = RFC3339.parse(text) else {
+                throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "not an RFC 3339 time")
+            }
+            return time
+        }
+        self.id = try container.decode(String.self, forKey: .id)
+        self.tenant = try container.decodeIfPresent(TenantID.self, forKey: .tenant) ?? TenantID(unchecked: "default")
+        self.twin = try container.decode(String.self, forKey: .twin)
+        self.field = try container.decode(String.self, forKey: .field)
+        self.rule = try container.decode(String.self, forKey: .rule)
+        self.kind = try container.decode(AlertRuleKind.self, forKey: .kind)
+        self.severity = try container.decode(String.self, forKey: .severity)
+        self.status = try container.decode(Status.self, forKey: .status)
+        self.active = try container.decode(Bool.self, forKey: .active)
+        self.message = try container.decode(String.self, forKey: .message)
+        self.value = try container.decodeIfPresent(Double.self, forKey: .value)
+        self.lastValue = try container.decodeIfPresent(Double.self, forKey: .lastValue)
+        self.occurrences = try container.decode(Int.self, forKey: .occurrences)
+        self.firedAt = try time(.firedAt) ?? 0
+        self.clearedAt = try time(.clearedAt)
+        self.acknowledgedAt = try time(.acknowledgedAt)
+        self.acknowledgedBy = try container.decodeIfPresent(String.self, forKey: .acknowledgedBy)
+        self.resolvedAt = try time(.resolvedAt)
+        self.resolvedBy = try container.decodeIfPresent(String.self, forKey: .resolvedBy)
+        self.note = try container.decodeIfPresent(String.self, forKey: .note)
     }
 
     init(id: String, tenant: TenantID, twin: String, field: String, rule: AlertRuleDefinition, value: Double?, message: String, at time: Int64) {
@@ -61,6 +89,7 @@ public struct Alert: Codable, Sendable, Equatable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(self.id, forKey: .id)
+        try container.encode(self.tenant, forKey: .tenant)
         try container.encode(self.twin, forKey: .twin)
         try container.encode(self.field, forKey: .field)
         try container.encode(self.rule, forKey: .rule)

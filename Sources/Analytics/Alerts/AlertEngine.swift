@@ -31,6 +31,8 @@ public final class AlertEngine: Sendable {
         var alerts: [String: Alert] = [:]
         /// Alert ids per tenant, oldest first (bounded).
         var order: [TenantID: [String]] = [:]
+        /// Raised at every change of an alert, so that a saver knows when to write.
+        var changes = 0
     }
 
     /// Alerts kept per tenant; the oldest resolved ones go first.
@@ -131,6 +133,7 @@ public final class AlertEngine: Sendable {
             changes.append(AlertChange(event: "alert.fired", alert: alert))
         }
         state.conditions[key] = condition
+        state.changes += 1
     }
 
     private func clear(_ key: ConditionKey, value: Double?, at time: Int64, state: inout State, changes: inout [AlertChange]) {
@@ -140,6 +143,7 @@ public final class AlertEngine: Sendable {
         alert.clearedAt = time
         if let value { alert.lastValue = value }
         state.alerts[id] = alert
+        state.changes += 1
         changes.append(AlertChange(event: "alert.cleared", alert: alert))
     }
 
@@ -151,6 +155,30 @@ public final class AlertEngine: Sendable {
             state.alerts.removeValue(forKey: order.remove(at: victim))
         }
         state.order[tenant] = order
+    }
+
+    /// Every alert of every tenant, oldest first, and the change count they reflect.
+    public func snapshot() -> (alerts: [Alert], changes: Int) {
+        self.state.withLock { state in
+            (state.order.keys.sorted { $0.rawValue < $1.rawValue }.flatMap { tenant in (state.order[tenant] ?? []).compactMap { state.alerts[$0] } }, state.changes)
+        }
+    }
+
+    /// Changes so far (compare with a ``snapshot()``'s to know whether to save again).
+    public var changeCount: Int { self.state.withLock { $0.changes } }
+
+    /// Puts saved alerts back (at start): unresolved ones keep de-duplicating, active ones stay active
+    /// until their rule sees the value back in range.
+    public func restore(_ alerts: [Alert]) {
+        self.state.withLock { state in
+            for alert in alerts where state.alerts[alert.id] == nil {
+                state.alerts[alert.id] = alert
+                state.order[alert.tenant, default: []].append(alert.id)
+                guard alert.status != .resolved else { continue }
+                let key = ConditionKey(tenant: alert.tenant, twin: alert.twin, field: alert.field, rule: alert.rule)
+                state.conditions[key] = Condition(active: alert.active, alert: alert.id)
+            }
+        }
     }
 
     /// The alerts of a tenant, newest first, optionally of one status and twin.
@@ -198,6 +226,7 @@ public final class AlertEngine: Sendable {
                 return .failure(error)
             }
             state.alerts[id] = alert
+            state.changes += 1
             return .success(alert)
         }
         let alert = try result.get()

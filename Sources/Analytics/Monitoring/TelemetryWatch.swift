@@ -107,7 +107,7 @@ public final class TelemetryWatch: TelemetryObserver, Sendable {
 
     /// The worker: runs until ``finish()``.
     public func run() async {
-        var detectors: [SeriesKey: StreamingDetector] = [:]
+        var detectors: [SeriesKey: FieldDetector] = [:]
         var relations: [TwinKey: RelationDetector] = [:]
         for await batch in self.stream {
             let forgotten = self.forgotten.withLock { set -> Set<TwinKey> in
@@ -127,19 +127,16 @@ public final class TelemetryWatch: TelemetryObserver, Sendable {
                     }
                     guard let settings = observed.anomaly else { continue }
                     let key = SeriesKey(tenant: batch.tenant, twin: point.twin, field: observed.field)
-                    let configuration = StreamingDetector.Configuration(settings: settings)
-                    var detector: StreamingDetector
-                    if let existing = detectors[key], existing.configuration == configuration {
-                        detector = existing
-                    } else {
+                    let choice = FieldDetector.Choice(settings: settings)
+                    if detectors[key]?.choice != choice {
                         guard detectors[key] != nil || detectors.count < self.limits.detectors else {
                             self.shed.add(1, ordering: .relaxed)
                             continue
                         }
-                        detector = StreamingDetector(configuration: configuration)
+                        detectors[key] = FieldDetector(choice)
                     }
-                    let verdict = detector.score(observed.value, at: time)
-                    detectors[key] = detector
+                    // Mutated in place in the table (no copy of the detector's state per value).
+                    let verdict = detectors[key]!.score(observed.value, at: time)
                     if verdict.score >= (settings.threshold ?? 0.5) {
                         flagged.insert(observed.field)
                         self.report(batch.tenant, point, observed, verdict)
@@ -166,13 +163,13 @@ public final class TelemetryWatch: TelemetryObserver, Sendable {
             guard relations.count < self.limits.detectors, let created = RelationDetector(fields: byField.keys.sorted()) else { return }
             relations[key] = created
         }
-        guard var relation = relations[key] else { return }
-        let values = relation.fields.compactMap { byField[$0]?.value }
-        guard values.count == relation.fields.count else { return }
-        let verdicts = relation.score(values)
-        relations[key] = relation
+        guard let fields = relations[key]?.fields else { return }
+        let values = fields.compactMap { byField[$0]?.value }
+        guard values.count == fields.count else { return }
+        // Mutated in place in the table (no copy of its state per point).
+        let verdicts = relations[key]!.score(values)
         for (index, verdict) in verdicts.enumerated() {
-            guard let verdict, let observed = byField[relation.fields[index]],
+            guard let verdict, let observed = byField[fields[index]],
                 verdict.score >= (observed.anomaly?.threshold ?? 0.5)
             else { continue }
             self.report(tenant, point, observed, verdict)
@@ -193,6 +190,62 @@ public final class TelemetryWatch: TelemetryObserver, Sendable {
             recent[TwinKey(tenant: tenant, twin: point.twin)] = list
         }
         self.onAnomaly(event)
+    }
+}
+
+/// The detector of one watched field: TwinGuard's own, or a baseline the model chose.
+struct FieldDetector {
+    enum Choice: Equatable {
+        case adaptive(StreamingDetector.Configuration)
+        case zscore
+        case ewma
+
+        init(settings: AnomalyDetectionSettings) {
+            switch settings.detector {
+            case "zscore": self = .zscore
+            case "ewma": self = .ewma
+            default: self = .adaptive(StreamingDetector.Configuration(settings: settings))
+            }
+        }
+    }
+
+    enum State {
+        case adaptive(StreamingDetector)
+        case zscore(RollingZScoreDetector)
+        case ewma(EWMADetector)
+        /// Held only while a detector is taken out to be mutated, so that its storage stays unique.
+        case moving
+    }
+
+    let choice: Choice
+    var state: State
+
+    init(_ choice: Choice) {
+        self.choice = choice
+        switch choice {
+        case .adaptive(let configuration): self.state = .adaptive(StreamingDetector(configuration: configuration))
+        case .zscore: self.state = .zscore(RollingZScoreDetector())
+        case .ewma: self.state = .ewma(EWMADetector())
+        }
+    }
+
+    mutating func score(_ value: Double, at time: Double) -> AnomalyScore {
+        switch self.state {
+        case .adaptive(var detector):
+            self.state = .moving
+            defer { self.state = .adaptive(detector) }
+            return detector.score(value, at: time)
+        case .zscore(var detector):
+            self.state = .moving
+            defer { self.state = .zscore(detector) }
+            return detector.score(value, at: time)
+        case .ewma(var detector):
+            self.state = .moving
+            defer { self.state = .ewma(detector) }
+            return detector.score(value, at: time)
+        case .moving:
+            return .none
+        }
     }
 }
 

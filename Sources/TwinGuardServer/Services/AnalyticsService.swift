@@ -1,6 +1,7 @@
 import Analytics
 import Foundation
 import Identity
+import Logging
 import ServiceLifecycle
 import TwinGuardCore
 import Twins
@@ -12,6 +13,32 @@ import Twins
 /// below the model's threshold is a `maintenance` event (and webhook).
 struct AnalyticsService: Service {
     let watch: TelemetryWatch
+    /// Where the alerts are saved (every 5 s when they changed, and at shutdown) and read at start.
+    let alertsPath: String
+    let logger: Logger
+
+    init(watch: TelemetryWatch, dataDir: String, logger: Logger) throws {
+        self.watch = watch
+        self.alertsPath = dataDir + "/alerts.json"
+        self.logger = logger
+        if FileManager.default.fileExists(atPath: self.alertsPath) {
+            let saved = try JSONDecoder().decode([Alert].self, from: Data(contentsOf: URL(fileURLWithPath: self.alertsPath)))
+            watch.alerts.restore(saved)
+        }
+    }
+
+    /// Writes the alerts when they changed since `saved`; returns the change count written.
+    private func saveAlerts(after saved: Int) -> Int {
+        let (alerts, changes) = self.watch.alerts.snapshot()
+        guard changes != saved else { return saved }
+        do {
+            try JSONEncoder().encode(alerts).write(to: URL(fileURLWithPath: self.alertsPath), options: .atomic)
+            return changes
+        } catch {
+            self.logger.error("cannot save the alerts to \(self.alertsPath): \(error)")
+            return saved
+        }
+    }
 
     /// The watch, wired to the event stream, the trust score and the webhooks.
     static func makeWatch(registry: TwinRegistry, identity: IdentityService, webhooks: WebhookNotifier, dataDir: String) throws -> TelemetryWatch {
@@ -51,14 +78,19 @@ struct AnalyticsService: Service {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.watch.run() }
                 group.addTask {
+                    var saved = self.watch.alerts.changeCount
+                    var tick = 0
                     while !Task.isCancelled {
                         try? await Task.sleep(for: .seconds(1))
                         self.watch.alerts.checkAbsence(now: WallClock.nowNanoseconds())
+                        tick += 1
+                        if tick % 5 == 0 { saved = self.saveAlerts(after: saved) }
                     }
                 }
                 await group.next()
                 group.cancelAll()
             }
+            _ = self.saveAlerts(after: -1)
         } onGracefulShutdown: {
             self.watch.finish()
         }
