@@ -88,6 +88,33 @@ struct RULTests {
         #expect { try RULModel.train(units.prefix(1).map { $0 }, source: "t.txt") } throws: { "\($0)".contains("at least 2 units") }
     }
 
+    @Test("operating regimes: six flight conditions are found, noise on a coarse grid is not a regime")
+    func regimes() throws {
+        var random = TestRandom(state: 41)
+        let conditions: [[Double]] = [[0, 0, 100], [10, 0.25, 100], [20, 0.7, 100], [25, 0.62, 60], [35, 0.84, 100], [42, 0.84, 100]]
+        func history(_ settings: () -> [Double]) -> [RunHistory] {
+            (1...4).map { unit in
+                var history = RunHistory(unit: unit)
+                for _ in 0..<500 {
+                    history.settings.append(settings())
+                    history.sensors.append([100 + random.gaussian(), 50 + random.gaussian()])
+                }
+                return history
+            }
+        }
+        let six = try OperatingConditions(fitting: history {
+            let condition = conditions[Int(random.next() * 6)]
+            return [condition[0] + 0.002 * random.gaussian(), condition[1] + 0.0003 * random.gaussian(), condition[2]]
+        })
+        #expect(six.regimeCount == 6)
+        // As in NASA's FD001: one condition, the settings' noise recorded to four decimals (-0.0006...0.0006,
+        // so each grid step is more than 5 % of the range).
+        let one = try OperatingConditions(fitting: history {
+            [((0.003 * random.gaussian()) * 10_000).rounded() / 10_000, Double(Int(random.next() * 13) - 6) / 10_000, 100]
+        })
+        #expect(one.regimeCount == 1)
+    }
+
     @Test("PHM08 score punishes late predictions more than early ones")
     func phm08() {
         let late = RULEvaluation.score(predicted: [60], truth: [50])

@@ -94,15 +94,19 @@ public struct OperatingConditions: Codable, Sendable {
         zip(settings, cuts).map { value, cuts in String(cuts.partitionPoint { $0 > value }) }.joined(separator: ":")
     }
 
-    /// Cut points where a setting's sorted values jump by more than 5 % of their range, leaving at
-    /// least 1 % of the values on each side.
+    /// Cut points where a setting's sorted values jump by more than 5 % of their range and by far more
+    /// than their usual step (values recorded on a coarse grid step evenly, which is not a regime change),
+    /// leaving at least 1 % of the values on each side.
     static func gapCuts(_ values: [Double]) -> [Double] {
         let sorted = values.sorted()
         guard let low = sorted.first, let high = sorted.last, high > low else { return [] }
+        let steps = (1..<sorted.count).map { sorted[$0] - sorted[$0 - 1] }.filter { $0 > 0 }.sorted()
+        let usualStep = steps.isEmpty ? 0 : steps[steps.count / 2]
+        let minimumGap = max(0.05 * (high - low), 20 * usualStep)
         let minimumSide = max(sorted.count / 100, 1)
         var cuts: [Double] = []
         var lastCut = 0
-        for index in 1..<sorted.count where sorted[index] - sorted[index - 1] > 0.05 * (high - low) {
+        for index in 1..<sorted.count where sorted[index] - sorted[index - 1] > minimumGap {
             guard index - lastCut >= minimumSide, sorted.count - index >= minimumSide else { continue }
             cuts.append((sorted[index] + sorted[index - 1]) / 2)
             lastCut = index
