@@ -220,10 +220,14 @@ paths = {
                    "413": problem("Body too large."), "422": problem("No state model or not enough history."), **COMMON}}},
  "/api/v1/twins/{id}/rul": {"parameters": [TWIN_PATH], "get": {"operationId": "twinRUL",
      "summary": "The twin's remaining useful life in cycles, with an uncertainty band, updated at every cycle.",
-     "responses": {"200": js("The estimate.", ref("RULEstimate")), "404": problem("No such twin, or no estimate yet."), **COMMON}}},
+     "responses": {"200": js("The estimate (null until there is one, with the reason).", {"type": "object", "required": ["estimate"], "properties": {
+                       "estimate": {"oneOf": [ref("RULEstimate"), {"type": "null"}]}, "reason": {"type": "string"}}}),
+                   "404": problem("No such twin."), **COMMON}}},
  "/api/v1/models/{id}/rul": {"parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
    "get": {"operationId": "getRULModel", "summary": "The metadata of the model's trained RUL model.",
-           "responses": {"200": js("Metadata.", ref("RULModelMetadata")), "404": problem("No such model or no RUL model."), **COMMON}},
+           "responses": {"200": js("Metadata (null until a model is installed, with the reason).", {"type": "object", "required": ["metadata"], "properties": {
+                             "metadata": {"oneOf": [ref("RULModelMetadata"), {"type": "null"}]}, "reason": {"type": "string"}}}),
+                         "404": problem("No such model."), **COMMON}},
    "put": {"operationId": "installRULModel", "summary": "Install a trained RUL model (the file `twinguard eval rul --save-model` writes).",
            "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
            "responses": {"200": js("Installed.", ref("RULModelMetadata")), "403": problem("Role may not change models."),

@@ -43,12 +43,11 @@ struct AnalyticsRoutes {
         twins.get(":id/rul") { _, context in
             let principal = try context.requirePrincipal()
             let twin = try self.dependencies.registry.twin(try context.parameters.require("id"), tenant: principal.tenant)
-            guard let estimate = self.dependencies.analytics.rul.estimate(tenant: principal.tenant, twin: twin.id) else {
-                throw ProblemDetails(
-                    status: .notFound, code: "no_estimate",
-                    detail: "No remaining-useful-life estimate for twin '\(twin.id)' yet: its model needs a trained RUL model and the twin a cycle with every bound sensor.")
-            }
-            return try HTTPJSON.encode(.ok, estimate)
+            let estimate = self.dependencies.analytics.rul.estimate(tenant: principal.tenant, twin: twin.id)
+            return try HTTPJSON.encode(.ok, RULAnswer(
+                estimate: estimate,
+                reason: estimate == nil
+                    ? "No estimate yet: the twin's model needs a trained RUL model and the twin a cycle with every bound sensor." : nil))
         }
 
         let models = router.group("api/v1/models")
@@ -56,10 +55,10 @@ struct AnalyticsRoutes {
             let principal = try context.requirePrincipal()
             let id = try ModelRoutes.id(context)
             _ = try self.dependencies.registry.model(id, tenant: principal.tenant)
-            guard let metadata = self.dependencies.analytics.rul.metadata(tenant: principal.tenant, modelID: id) else {
-                throw ProblemDetails(status: .notFound, code: "not_found", detail: "Model '\(id)' has no trained RUL model; PUT one or POST run-to-failure histories to /rul/train.")
-            }
-            return try HTTPJSON.encode(.ok, metadata)
+            let metadata = self.dependencies.analytics.rul.metadata(tenant: principal.tenant, modelID: id)
+            return try HTTPJSON.encode(.ok, RULModelAnswer(
+                metadata: metadata,
+                reason: metadata == nil ? "Model '\(id)' has no trained RUL model yet: PUT one, or POST run-to-failure histories to /rul/train." : nil))
         }
         models.put(":id/rul") { request, context in
             let principal = try context.requirePrincipal()
@@ -269,6 +268,34 @@ struct AnomalyList: Encodable {
     }
 
     enum CodingKeys: String, CodingKey { case anomalies }
+}
+
+/// The metadata of a model's trained RUL model, or why there is none.
+struct RULModelAnswer: Encodable {
+    var metadata: RULModel.Metadata?
+    var reason: String?
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.metadata, forKey: .metadata)
+        try container.encodeIfPresent(self.reason, forKey: .reason)
+    }
+
+    enum CodingKeys: String, CodingKey { case metadata, reason }
+}
+
+/// A twin's RUL estimate, or why there is none yet.
+struct RULAnswer: Encodable {
+    var estimate: RULTracker.Estimate?
+    var reason: String?
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.estimate, forKey: .estimate)
+        try container.encodeIfPresent(self.reason, forKey: .reason)
+    }
+
+    enum CodingKeys: String, CodingKey { case estimate, reason }
 }
 
 struct AlertList: Encodable {

@@ -355,25 +355,27 @@ def test_live_rul_from_a_model_trained_over_the_api_raises_maintenance(server, t
               "rul": {"sensors": sensors, "settings": ["altitude", "mach", "throttle"], "maintenanceBelow": 30}}
     assert api(server, "POST", "/models", json_body=engine).status in (200, 201)
     model = "/models/tg%3Atest%3AEngine%3B1"
-    assert api(server, "GET", model + "/rul").status == 404
+    assert api(server, "GET", model + "/rul").json()["metadata"] is None
     trained = api(server, "POST", model + "/rul/train?trees=60", body=open(data + "/train.txt").read(), headers={"Content-Type": "text/plain"},
                   timeout=600)
     assert trained.status == 201, trained
     assert trained.json()["units"] == 24 and trained.json()["sensorColumns"] == 21
-    assert api(server, "GET", model + "/rul").json()["trees"] == trained.json()["trees"]
+    assert api(server, "GET", model + "/rul").json()["metadata"]["trees"] == trained.json()["trees"]
     assert api(server, "POST", model + "/rul/train", body="1 1 0 0 100 x\n").status == 400
     assert api(server, "PUT", model + "/rul", json_body={"metadata": 1}).status == 400
 
     # Replay the first training unit (run to failure) as a live engine: the RUL falls, maintenance is called.
     twin = unique("engine")
     assert api(server, "POST", "/twins", json_body={"id": twin, "model": engine["id"]}).status == 201
+    none = api(server, "GET", "/twins/%s/rul" % twin).json()
+    assert none["estimate"] is None and "needs a trained RUL model" in none["reason"]
     events, connection = open_stream(server.http_port, "/api/v1/events/stream?kinds=maintenance&twin=" + twin)
     rows = [line.split() for line in open(data + "/train.txt") if line.split()[0] == "1"]
     points = [dict({n: float(v) for n, v in zip(sensors, row[5:])}, altitude=float(row[2]), mach=float(row[3]), throttle=float(row[4]),
                    ts=T0 + i * 10**9) for i, row in enumerate(rows)]
     post_points(server, twin, points)
-    estimate = wait_for(lambda: (lambda a: a.json() if a.status == 200 and a.json()["cycles"] == len(rows) else None)(
-        api(server, "GET", "/twins/%s/rul" % twin)), what="the estimate after the last cycle")
+    estimate = wait_for(lambda: (lambda e: e if e and e["cycles"] == len(rows) else None)(
+        api(server, "GET", "/twins/%s/rul" % twin).json()["estimate"]), what="the estimate after the last cycle")
     assert estimate["rul"] < 30 and estimate["low"] <= estimate["rul"] <= estimate["high"]
     kind, data = events.get(timeout=10)
     assert kind == "maintenance" and data["data"]["rul"] < 30 and data["data"]["maintenanceBelow"] == 30
