@@ -40,7 +40,7 @@ public struct StreamingDetector: SeriesScorer {
     }
 
     /// Where the score of the combined novelty is 0.5.
-    static let alarmRatio = 1.15
+    static let alarmRatio = 1.1
     /// Half-hour bins of the day, one profile for weekdays and one for weekends (human-driven series:
     /// traffic, energy, clicks, follow the week as much as the day).
     static let binsPerDay = 48
