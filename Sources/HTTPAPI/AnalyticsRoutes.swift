@@ -44,10 +44,9 @@ struct AnalyticsRoutes {
             let principal = try context.requirePrincipal()
             let twin = try self.dependencies.registry.twin(try context.parameters.require("id"), tenant: principal.tenant)
             let estimate = self.dependencies.analytics.rul.estimate(tenant: principal.tenant, twin: twin.id)
-            return try HTTPJSON.encode(.ok, RULAnswer(
-                estimate: estimate,
-                reason: estimate == nil
-                    ? "No estimate yet: the twin's model needs a trained RUL model and the twin a cycle with every bound sensor." : nil))
+            return try HTTPJSON.encode(.ok, MaybeAnswer(
+                name: "estimate", value: estimate,
+                reason: "No estimate yet: the twin's model needs a trained RUL model and the twin a cycle with every bound sensor."))
         }
 
         let models = router.group("api/v1/models")
@@ -56,9 +55,9 @@ struct AnalyticsRoutes {
             let id = try ModelRoutes.id(context)
             _ = try self.dependencies.registry.model(id, tenant: principal.tenant)
             let metadata = self.dependencies.analytics.rul.metadata(tenant: principal.tenant, modelID: id)
-            return try HTTPJSON.encode(.ok, RULModelAnswer(
-                metadata: metadata,
-                reason: metadata == nil ? "Model '\(id)' has no trained RUL model yet: PUT one, or POST run-to-failure histories to /rul/train." : nil))
+            return try HTTPJSON.encode(.ok, MaybeAnswer(
+                name: "metadata", value: metadata,
+                reason: "Model '\(id)' has no trained RUL model yet: PUT one, or POST run-to-failure histories to /rul/train."))
         }
         models.put(":id/rul") { request, context in
             let principal = try context.requirePrincipal()
@@ -270,32 +269,25 @@ struct AnomalyList: Encodable {
     enum CodingKeys: String, CodingKey { case anomalies }
 }
 
-/// The metadata of a model's trained RUL model, or why there is none.
-struct RULModelAnswer: Encodable {
-    var metadata: RULModel.Metadata?
-    var reason: String?
+/// A value that may not exist yet, under its name (`null` when absent), with the reason it is absent.
+struct MaybeAnswer<Value: Encodable>: Encodable {
+    var name: String
+    var value: Value?
+    /// Why there is no value (only when there is none).
+    var reason: String
 
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(self.metadata, forKey: .metadata)
-        try container.encodeIfPresent(self.reason, forKey: .reason)
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
     }
 
-    enum CodingKeys: String, CodingKey { case metadata, reason }
-}
-
-/// A twin's RUL estimate, or why there is none yet.
-struct RULAnswer: Encodable {
-    var estimate: RULTracker.Estimate?
-    var reason: String?
-
     func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(self.estimate, forKey: .estimate)
-        try container.encodeIfPresent(self.reason, forKey: .reason)
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(self.value, forKey: Key(stringValue: self.name))
+        if self.value == nil { try container.encode(self.reason, forKey: Key(stringValue: "reason")) }
     }
-
-    enum CodingKeys: String, CodingKey { case estimate, reason }
 }
 
 struct AlertList: Encodable {

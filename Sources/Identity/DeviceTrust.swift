@@ -130,16 +130,7 @@ extension IdentityService {
 
     /// Notes a topic the device was refused, for its trust score.
     func recordTopicViolation(_ principal: Principal) {
-        let key = DeviceKey(tenant: principal.tenant, twin: principal.subject)
-        let now = WallClock.nowNanoseconds()
-        let limits = self.rateLimits
-        self.behaviours.withLock { behaviours in
-            var behaviour = behaviours[key] ?? Behaviour(limits: limits, now: now)
-            behaviour.topicViolations.append(now)
-            behaviour.prune(now: now)
-            behaviours[key] = behaviour
-        }
-        self.rescoreSoon(key)
+        self.recordIncident(\.topicViolations, of: DeviceKey(tenant: principal.tenant, twin: principal.subject))
     }
 
     /// Notes an anomaly in a device's telemetry, for its trust score (only twins that are devices: with a
@@ -149,11 +140,16 @@ extension IdentityService {
         let isDevice = self.state.withLock { $0.trust[key] != nil || $0.devicePasswords[key] != nil }
             || !self.certificates(tenant: tenant, twin: twin).isEmpty
         guard isDevice else { return }
+        self.recordIncident(\.anomalies, of: key)
+    }
+
+    /// Adds the time now to one of a device's incident lists (kept for an hour) and re-scores it soon.
+    private func recordIncident(_ list: WritableKeyPath<Behaviour, [Int64]>, of key: DeviceKey) {
         let now = WallClock.nowNanoseconds()
         let limits = self.rateLimits
         self.behaviours.withLock { behaviours in
             var behaviour = behaviours[key] ?? Behaviour(limits: limits, now: now)
-            behaviour.anomalies.append(now)
+            behaviour[keyPath: list].append(now)
             behaviour.prune(now: now)
             behaviours[key] = behaviour
         }

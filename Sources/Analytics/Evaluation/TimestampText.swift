@@ -1,3 +1,5 @@
+import TwinGuardCore
+
 /// Reads the timestamps of CSV files as found in the wild: `2014-04-01 00:00:00`, ISO 8601 / RFC 3339
 /// with `T`, fraction and zone, a date alone, or a number of seconds, milliseconds, microseconds or
 /// nanoseconds since the epoch.
@@ -25,7 +27,7 @@ public enum TimestampText {
         }
         guard let year = digits(0..<4), let month = digits(5..<7), let day = digits(8..<10), (1...12).contains(month), (1...31).contains(day)
         else { return nil }
-        var seconds = Double(Self.daysFromCivil(year: year, month: month, day: day)) * 86_400
+        var seconds = Double(RFC3339.daysFromCivil(year: year, month: month, day: day)) * 86_400
         guard b.count > 10 else { return seconds }
         guard b[10] == 32 || b[10] == 84 || b[10] == 116, let hour = digits(11..<13), b.count >= 16, b[13] == 58,
             let minute = digits(14..<16)
@@ -57,15 +59,5 @@ public enum TimestampText {
         }
         let offset = Double(hours * 3600 + minutes * 60)
         return b[index] == 43 ? seconds - offset : seconds + offset
-    }
-
-    /// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
     }
 }
