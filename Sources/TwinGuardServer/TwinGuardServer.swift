@@ -102,7 +102,7 @@ public struct TwinGuardServer: Sendable {
         var analyticsLogger = logger
         analyticsLogger[metadataKey: "component"] = "analytics"
         let webhooks = try WebhookNotifier(dataDir: configuration.dataDir, logger: analyticsLogger)
-        let anomalies = try AnalyticsService.makeWatch(registry: registry, identity: identity, webhooks: webhooks, dataDir: configuration.dataDir)
+        let anomalies = try AnalyticsService.makeWatch(registry: registry, identity: identity, webhooks: webhooks, configuration: configuration)
         let ingestor = TelemetryIngestor(registry: registry, timeSeries: timeSeries, observer: anomalies)
         let commands = CommandCenter(registry: registry)
         broker.setDeviceMessageHandler(

@@ -9,7 +9,7 @@ struct SeriesBinding: Sendable {
 
     let twinID: String
     /// The twin's model, when it has one.
-    var modelID: String? = nil
+    let modelID: String?
     let series: SeriesID
     /// Whether the rules come from a model (fixed) or were learned (an open model grows them).
     let fromModel: Bool
@@ -33,8 +33,35 @@ struct SeriesBinding: Sendable {
         var isWatched: Bool { self.anomaly != nil || !self.alerts.isEmpty || self.feedsRUL }
     }
 
-    /// Whether any field of the model is watched (anomaly detection, alert rules, remaining useful life).
-    var watched: Bool { self.fromModel && self.rules.contains(where: \.isWatched) }
+    /// What analytics watch in this series' points: the model's watched fields, or (used only where the
+    /// tenant opted in) every numeric field of an open model; `nil` when there is nothing to watch.
+    var plan: WatchPlan?
+
+    init(twinID: String, modelID: String? = nil, series: SeriesID, fromModel: Bool, rules: [FieldRule], cacheKey: String) {
+        self.twinID = twinID
+        self.modelID = modelID
+        self.series = series
+        self.fromModel = fromModel
+        self.rules = rules
+        self.cacheKey = cacheKey
+        self.plan = Self.plan(rules, model: modelID, fromModel: fromModel)
+    }
+
+    /// The plan of a set of rules, one watched field per rule (in the same order).
+    static func plan(_ rules: [FieldRule], model: String?, fromModel: Bool) -> WatchPlan? {
+        let fields = rules.map { rule in
+            fromModel
+                ? WatchedField(name: rule.name, anomaly: rule.anomaly, alerts: rule.alerts, feedsRUL: rule.feedsRUL)
+                : WatchedField(name: rule.name, anomaly: rule.type == .double || rule.type == .integer ? AnomalyDetectionSettings() : nil)
+        }
+        return fields.contains(where: \.isWatched) ? WatchPlan(model: model, fields: fields) : nil
+    }
+
+    /// The position of the rule for `name`, trying position `hint` first.
+    @inline(__always) func ruleIndex(_ name: String, hint: Int) -> Int? {
+        if hint < self.rules.count, self.rules[hint].name == name { return hint }
+        return self.rules.firstIndex { $0.name == name }
+    }
 
     /// The rule for `name`, trying position `hint` first.
     @inline(__always) func rule(_ name: String, hint: Int) -> FieldRule? {

@@ -16,6 +16,9 @@ extension TelemetryIngestor {
         var seen: Set<String> = []
         var lastTwin = ""
         var observed: [(row: Int, point: ObservedPoint)] = []
+        // When analytics are behind, only count what they miss (no point is built for them).
+        let observing = self.observer?.isAccepting ?? false
+        var missed = 0
         self.registry.state.withLock { state in
             let watchOpenModels = self.observer != nil && state.tenants[tenant]?.settings.anomalyDetection == true
             guard state.tenants[tenant] != nil else {
@@ -37,10 +40,12 @@ extension TelemetryIngestor {
                     report.reject(point.location, problem, inMessage: point.message)
                     continue
                 }
-                if self.observer != nil, binding.watched || (!binding.fromModel && watchOpenModels),
-                    let point = Self.observedPoint(fields, binding: binding, twin: binding.twinID, timestamp: point.timestamp)
-                {
-                    observed.append((rows.count, point))
+                if self.observer != nil, let plan = binding.plan, binding.fromModel || watchOpenModels {
+                    if !observing {
+                        missed += min(fields.count, plan.watchedCount)
+                    } else if let observation = Self.observation(fields, binding: binding, plan: plan, timestamp: point.timestamp) {
+                        observed.append((rows.count, observation))
+                    }
                 }
                 rows.append(TimeSeriesStore.Row(series: binding.series, timestamp: point.timestamp, fields: fields))
                 rowLocations.append((point.location, point.message))
@@ -60,6 +65,7 @@ extension TelemetryIngestor {
         report.receipt = receipt
         self.pointsAccepted.add(receipt.accepted, ordering: .relaxed)
         self.registry.markSeen(tenant, seen, at: now)
+        if missed > 0 { self.observer?.shed(missed) }
         if let observer = self.observer, !observed.isEmpty {
             let refused = Set(receipt.rejected.map(\.row))
             observer.observe(tenant: tenant, points: observed.filter { !refused.contains($0.row) }.map(\.point))
@@ -91,22 +97,20 @@ extension TelemetryIngestor {
         }
     }
 
-    /// The values of a point under watch: the model's fields with anomaly detection or alert rules, or every
-    /// numeric field of an open model (anomaly detection with default settings).
-    private static func observedPoint(_ fields: [(String, FieldValue)], binding: SeriesBinding, twin: String, timestamp: Int64) -> ObservedPoint? {
-        var values: [ObservedValue] = []
+    /// The values of a point that its binding's plan watches, in the plan's order; `nil` when none.
+    private static func observation(
+        _ fields: [(String, FieldValue)], binding: SeriesBinding, plan: WatchPlan, timestamp: Int64
+    ) -> ObservedPoint? {
+        var values = [Double](repeating: .nan, count: plan.fields.count)
+        var any = false
         for (index, (name, value)) in fields.enumerated() {
-            guard let number = value.numeric else { continue }
-            let isBoolean = if case .boolean = value { true } else { false }
-            if binding.fromModel {
-                guard let rule = binding.rule(name, hint: index), rule.isWatched else { continue }
-                values.append(ObservedValue(
-                    field: name, value: number, anomaly: isBoolean ? nil : rule.anomaly, alerts: rule.alerts, feedsRUL: rule.feedsRUL))
-            } else if !isBoolean {
-                values.append(ObservedValue(field: name, value: number, anomaly: AnomalyDetectionSettings()))
-            }
+            guard let position = binding.ruleIndex(name, hint: index), position < values.count, plan.fields[position].isWatched,
+                let number = value.numeric
+            else { continue }
+            values[position] = number
+            any = true
         }
-        return values.isEmpty ? nil : ObservedPoint(twin: twin, model: binding.modelID, timestamp: timestamp, values: values)
+        return any ? ObservedPoint(twin: binding.twinID, timestamp: timestamp, plan: plan, values: values) : nil
     }
 
     /// The binding of a raw series, from the cache or made now (creating the twin when allowed).
@@ -225,6 +229,7 @@ extension TelemetryIngestor {
                 updated.rules.append(rule)
                 state.tenants[tenant]!.twins[binding.twinID]?.learnedFields[rule.name] = rule.type
             }
+            updated.plan = SeriesBinding.plan(updated.rules, model: updated.modelID, fromModel: updated.fromModel)
             state.tenants[tenant]!.bindings[binding.cacheKey] = updated
             state.dirty.insert(TwinRegistry.TwinKey(tenant: tenant, id: binding.twinID))
         }

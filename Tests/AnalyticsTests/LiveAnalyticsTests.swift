@@ -45,24 +45,36 @@ struct LiveAnalyticsTests {
         let rules = [
             AlertRuleDefinition(name: "fast", kind: .rate, below: -2), AlertRuleDefinition(name: "quiet", kind: .absence, seconds: 5),
         ]
-        engine.evaluate(tenant: self.tenant, twin: "m", field: "p", value: 10, time: 0, rules: rules)
-        engine.evaluate(tenant: self.tenant, twin: "m", field: "p", value: 9, time: 1_000_000_000, rules: rules)
-        engine.evaluate(tenant: self.tenant, twin: "m", field: "p", value: 3, time: 2_000_000_000, rules: rules)
+        engine.evaluate(tenant: self.tenant, twin: "m", field: "p", value: 10, time: 0, rules: rules, arrived: 0)
+        engine.evaluate(tenant: self.tenant, twin: "m", field: "p", value: 9, time: 1_000_000_000, rules: rules, arrived: 1_000_000_000)
+        engine.evaluate(tenant: self.tenant, twin: "m", field: "p", value: 3, time: 2_000_000_000, rules: rules, arrived: 2_000_000_000)
         engine.checkAbsence(now: 6_000_000_000)
         engine.checkAbsence(now: 8_000_000_000)
-        engine.evaluate(tenant: self.tenant, twin: "m", field: "p", value: 3, time: 9_000_000_000, rules: rules)
+        engine.evaluate(tenant: self.tenant, twin: "m", field: "p", value: 3, time: 9_000_000_000, rules: rules, arrived: 9_000_000_000)
         #expect(changes.all == ["alert.fired fast 1", "alert.fired quiet 1", "alert.cleared fast 1", "alert.cleared quiet 1"])
+
+        // A device whose clock runs an hour ahead is still missed after 5 s: absence counts from arrival.
+        let (other, seen) = self.engine()
+        other.evaluate(tenant: self.tenant, twin: "m", field: "q", value: 1, time: 3_600_000_000_000, rules: rules, arrived: 0)
+        other.checkAbsence(now: 6_000_000_000)
+        #expect(seen.all == ["alert.fired quiet 1"])
     }
 
     @Test("when the worker falls behind, the queue sheds analytics work and counts it")
     func shedding() async {
         let watch = TelemetryWatch(limits: { var limits = TelemetryWatch.Limits(); limits.queuedBatches = 4; return limits }(), alerts: AlertEngine { _ in }, rul: try! RULTracker(directory: nil)) { _ in }
-        let point = ObservedPoint(twin: "m", timestamp: 0, values: [ObservedValue(field: "x", value: 1, anomaly: AnomalyDetectionSettings())])
+        let plan = WatchPlan(model: nil, fields: [WatchedField(name: "x", anomaly: AnomalyDetectionSettings()), WatchedField(name: "y", anomaly: nil)])
+        let point = ObservedPoint(twin: "m", timestamp: 0, plan: plan, values: [1, .nan])
         for _ in 0..<10 { watch.observe(tenant: self.tenant, points: [point, point]) }
         #expect(watch.statistics.valuesShed == 12)
         watch.finish()
         await watch.run()
         #expect(watch.statistics.valuesScored == 8 && watch.statistics.detectors == 1)
+
+        // The bound in values: a batch that would exceed it is shed whole.
+        let small = TelemetryWatch(limits: { var limits = TelemetryWatch.Limits(); limits.queuedValues = 5; return limits }(), alerts: AlertEngine { _ in }, rul: try! RULTracker(directory: nil)) { _ in }
+        for _ in 0..<10 { small.observe(tenant: self.tenant, points: [point, point]) }
+        #expect(small.statistics.valuesShed == 16)
     }
 
     @Test("a spike in a watched field becomes one anomaly event with its expected range")
@@ -70,11 +82,10 @@ struct LiveAnalyticsTests {
         let events = Recorder<AnomalyEvent>()
         let watch = TelemetryWatch(alerts: AlertEngine { _ in }, rul: try! RULTracker(directory: nil)) { event in events.add(event) }
         var random = TestRandom(state: 5)
-        let settings = AnomalyDetectionSettings(warmUp: 20)
+        let plan = WatchPlan(model: nil, fields: [WatchedField(name: "x", anomaly: AnomalyDetectionSettings(warmUp: 20))])
         for index in 0..<400 {
             let value = index == 300 ? 40 : 10 + random.gaussian()
-            watch.observe(tenant: self.tenant, points: [ObservedPoint(twin: "m", timestamp: Int64(index) * 1_000_000_000, values: [
-                ObservedValue(field: "x", value: value, anomaly: settings)])])
+            watch.observe(tenant: self.tenant, points: [ObservedPoint(twin: "m", timestamp: Int64(index) * 1_000_000_000, plan: plan, values: [value])])
         }
         watch.finish()
         await watch.run()

@@ -141,12 +141,11 @@ struct RULTrackerTests {
         }
         try tracker.install(model, binding: RULBinding(sensors: fields, maintenanceBelow: 25), tenant: tenant, modelID: "m;1")
         let unit = degradationSet(units: 1, regimes: 1, seed: 32, truncate: false).histories[0]
+        let plan = WatchPlan(model: "m;1", fields: fields.map { WatchedField(name: $0, anomaly: nil, feedsRUL: true) })
         var due = 0
         var last: RULTracker.Update?
         for (cycle, sensors) in unit.sensors.enumerated() {
-            let point = ObservedPoint(twin: "e1", model: "m;1", timestamp: Int64(cycle) * 1_000_000_000, values: zip(fields, sensors).map {
-                ObservedValue(field: $0, value: $1, anomaly: nil, feedsRUL: true)
-            })
+            let point = ObservedPoint(twin: "e1", timestamp: Int64(cycle) * 1_000_000_000, plan: plan, values: sensors)
             last = tracker.update(tenant: tenant, point: point)
             if last?.maintenanceDue == true { due += 1 }
         }
@@ -154,7 +153,7 @@ struct RULTrackerTests {
         #expect(estimate.cycles == unit.cycles && estimate.rul < 25 && estimate.low <= estimate.rul && estimate.rul <= estimate.high)
         #expect(due == 1)
         // A point without every bound sensor is not a cycle.
-        let partial = ObservedPoint(twin: "e1", model: "m;1", timestamp: 0, values: [ObservedValue(field: "s1", value: 1, anomaly: nil, feedsRUL: true)])
+        let partial = ObservedPoint(twin: "e1", timestamp: 0, plan: plan, values: [1] + [Double](repeating: .nan, count: 7))
         #expect(tracker.update(tenant: tenant, point: partial) == nil)
     }
 }

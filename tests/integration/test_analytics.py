@@ -173,7 +173,7 @@ def test_alert_rules_fire_clear_deduplicate_and_reach_a_signed_webhook(server):
         assert api(server, "POST", "/webhooks", json_body={"url": "ftp://x"}).status == 400
 
         twin = machine(server)
-        now = time.time_ns()
+        now = time.time_ns() - 10 * 10**9  # in the past, so that later points (stamped on arrival) come after them
         values = [70, 85, 82, 76, 74, 90]  # fires at 85; 76 is within the hysteresis; clears at 74; 90 again
         post_points(server, twin, [{"temperature": float(v), "ts": now + i * 10**9} for i, v in enumerate(values)])
         alerts = wait_for(lambda: [a for a in api(server, "GET", "/alerts?twin=" + twin).json()["alerts"]

@@ -26,8 +26,9 @@ public final class AlertEngine: Sendable {
 
     struct State {
         var conditions: [ConditionKey: Condition] = [:]
-        /// Last value and time per field (rates), and its absence rules.
-        var lastSeen: [FieldKey: (time: Int64, value: Double, absence: [AlertRuleDefinition])] = [:]
+        /// Per field: the last value and its time (rates), when it arrived (absence: by the server's clock,
+        /// so a device whose clock runs ahead is not taken for present), and its absence rules.
+        var lastSeen: [FieldKey: (time: Int64, value: Double, arrived: Int64, absence: [AlertRuleDefinition])] = [:]
         var alerts: [String: Alert] = [:]
         /// Alert ids per tenant, oldest first (bounded).
         var order: [TenantID: [String]] = [:]
@@ -45,13 +46,16 @@ public final class AlertEngine: Sendable {
         self.onChange = onChange
     }
 
-    /// Evaluates the rules of one value (time in ns).
-    public func evaluate(tenant: TenantID, twin: String, field: String, value: Double, time: Int64, rules: [AlertRuleDefinition]) {
+    /// Evaluates the rules of one value (`time`: the point's, in ns; `arrived`: the server's clock).
+    public func evaluate(
+        tenant: TenantID, twin: String, field: String, value: Double, time: Int64, rules: [AlertRuleDefinition],
+        arrived: Int64 = WallClock.nowNanoseconds()
+    ) {
         var changes: [AlertChange] = []
         self.state.withLock { state in
             let fieldKey = FieldKey(tenant: tenant, twin: twin, field: field)
             let previous = state.lastSeen[fieldKey]
-            state.lastSeen[fieldKey] = (time, value, rules.filter { $0.kind == .absence })
+            state.lastSeen[fieldKey] = (time, value, arrived, rules.filter { $0.kind == .absence })
             for rule in rules {
                 let key = ConditionKey(tenant: tenant, twin: twin, field: field, rule: rule.name)
                 let measured: Double
@@ -98,12 +102,12 @@ public final class AlertEngine: Sendable {
         self.state.withLock { state in
             for (fieldKey, seen) in state.lastSeen where !seen.absence.isEmpty {
                 for rule in seen.absence {
-                    guard let seconds = rule.seconds, Double(now - seen.time) / 1e9 > seconds else { continue }
+                    guard let seconds = rule.seconds, Double(now - seen.arrived) / 1e9 > seconds else { continue }
                     let key = ConditionKey(tenant: fieldKey.tenant, twin: fieldKey.twin, field: fieldKey.field, rule: rule.name)
                     guard state.conditions[key]?.active != true else { continue }
                     self.fire(
                         key, rule: rule, value: nil,
-                        message: "no \(fieldKey.field) from \(fieldKey.twin) for \(Self.format(Double(now - seen.time) / 1e9)) s (limit \(Self.format(seconds)) s)",
+                        message: "no \(fieldKey.field) from \(fieldKey.twin) for \(Self.format(Double(now - seen.arrived) / 1e9)) s (limit \(Self.format(seconds)) s)",
                         at: now, state: &state, changes: &changes)
                 }
             }

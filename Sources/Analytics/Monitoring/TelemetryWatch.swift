@@ -10,6 +10,12 @@ public final class TelemetryWatch: TelemetryObserver, Sendable {
     public struct Limits: Sendable {
         /// Batches waiting for the worker before new ones are shed.
         public var queuedBatches = 4096
+        /// Values waiting for the worker before new ones are shed.
+        public var queuedValues = 1_000_000
+        /// The share of one core the worker may use (0.05...1): after each batch it rests long enough to
+        /// stay within it, and what arrives meanwhile queues or is shed. Keeps analytics from taking CPU
+        /// from ingest on a small machine.
+        public var coreShare = 0.5
         /// Series with a detector; values of further series are shed.
         public var detectors = 200_000
         /// Anomalies kept per twin for the API.
@@ -29,7 +35,7 @@ public final class TelemetryWatch: TelemetryObserver, Sendable {
     struct Batch: Sendable {
         var tenant: TenantID
         var points: [ObservedPoint]
-        var values: Int { self.points.reduce(0) { $0 + $1.values.count } }
+        var values: Int { self.points.reduce(0) { $0 + $1.watchedCount } }
     }
 
     struct SeriesKey: Hashable {
@@ -58,6 +64,7 @@ public final class TelemetryWatch: TelemetryObserver, Sendable {
     private let shed = Atomic<Int>(0)
     private let found = Atomic<Int>(0)
     private let detectorCount = Atomic<Int>(0)
+    private let queued = Atomic<Int>(0)
 
     /// - Parameter onAnomaly: called on the worker for each anomaly (publish it, tell the trust score).
     /// - Parameter onRUL: called on the worker with each new estimate of a twin.
@@ -79,12 +86,26 @@ public final class TelemetryWatch: TelemetryObserver, Sendable {
             anomalies: self.found.load(ordering: .relaxed), detectors: self.detectorCount.load(ordering: .relaxed))
     }
 
+    public var isAccepting: Bool { self.queued.load(ordering: .relaxed) < self.limits.queuedValues }
+
+    public func shed(_ values: Int) { self.shed.add(values, ordering: .relaxed) }
+
     public func observe(tenant: TenantID, points: [ObservedPoint]) {
         let batch = Batch(tenant: tenant, points: points)
+        let values = batch.values
+        guard self.queued.wrappingAdd(values, ordering: .relaxed).newValue <= self.limits.queuedValues else {
+            self.queued.subtract(values, ordering: .relaxed)
+            self.shed.add(values, ordering: .relaxed)
+            return
+        }
         switch self.continuation.yield(batch) {
         case .enqueued: break
-        case .dropped(let dropped): self.shed.add(dropped.values, ordering: .relaxed)
-        case .terminated: self.shed.add(batch.values, ordering: .relaxed)
+        case .dropped(let dropped):
+            self.queued.subtract(dropped.values, ordering: .relaxed)
+            self.shed.add(dropped.values, ordering: .relaxed)
+        case .terminated:
+            self.queued.subtract(values, ordering: .relaxed)
+            self.shed.add(values, ordering: .relaxed)
         @unknown default: break
         }
     }
@@ -109,7 +130,16 @@ public final class TelemetryWatch: TelemetryObserver, Sendable {
     public func run() async {
         var detectors: [SeriesKey: FieldDetector] = [:]
         var relations: [TwinKey: RelationDetector] = [:]
+        let clock = ContinuousClock()
+        let share = min(max(self.limits.coreShare, 0.05), 1)
+        var rest = Duration.zero
         for await batch in self.stream {
+            // Rest in proportion to the work done before, to stay within the share of a core; what arrives
+            // meanwhile waits in the queue or is shed.
+            if rest > .milliseconds(1) { try? await Task.sleep(for: rest) }
+            self.queued.subtract(batch.values, ordering: .relaxed)
+            let started = clock.now
+            defer { rest = share < 1 ? (clock.now - started) * ((1 - share) / share) : .zero }
             let forgotten = self.forgotten.withLock { set -> Set<TwinKey> in
                 defer { set.removeAll() }
                 return set
@@ -120,13 +150,16 @@ public final class TelemetryWatch: TelemetryObserver, Sendable {
             }
             for point in batch.points {
                 let time = Double(point.timestamp) / 1e9
+                let present = point.present
                 var flagged: Set<String> = []
-                for observed in point.values {
-                    if !observed.alerts.isEmpty {
-                        self.alerts.evaluate(tenant: batch.tenant, twin: point.twin, field: observed.field, value: observed.value, time: point.timestamp, rules: observed.alerts)
+                var watched: [(field: WatchedField, value: Double)] = []
+                for (field, value) in present {
+                    if !field.alerts.isEmpty {
+                        self.alerts.evaluate(tenant: batch.tenant, twin: point.twin, field: field.name, value: value, time: point.timestamp, rules: field.alerts)
                     }
-                    guard let settings = observed.anomaly else { continue }
-                    let key = SeriesKey(tenant: batch.tenant, twin: point.twin, field: observed.field)
+                    guard let settings = field.anomaly else { continue }
+                    watched.append((field, value))
+                    let key = SeriesKey(tenant: batch.tenant, twin: point.twin, field: field.name)
                     let choice = FieldDetector.Choice(settings: settings)
                     if detectors[key]?.choice != choice {
                         guard detectors[key] != nil || detectors.count < self.limits.detectors else {
@@ -136,29 +169,30 @@ public final class TelemetryWatch: TelemetryObserver, Sendable {
                         detectors[key] = FieldDetector(choice)
                     }
                     // Mutated in place in the table (no copy of the detector's state per value).
-                    let verdict = detectors[key]!.score(observed.value, at: time)
+                    let verdict = detectors[key]!.score(value, at: time)
                     if verdict.score >= (settings.threshold ?? 0.5) {
-                        flagged.insert(observed.field)
-                        self.report(batch.tenant, point, observed, verdict)
+                        flagged.insert(field.name)
+                        self.report(batch.tenant, point, field.name, value, verdict)
                     }
                 }
-                if point.model != nil, point.values.contains(where: \.feedsRUL), let update = self.rul.update(tenant: batch.tenant, point: point) {
+                if point.model != nil, present.contains(where: \.field.feedsRUL), let update = self.rul.update(tenant: batch.tenant, point: point) {
                     self.onRUL(batch.tenant, point.twin, update)
                 }
-                let watched = point.values.filter { $0.anomaly != nil }
                 self.scored.add(watched.count, ordering: .relaxed)
                 // The relation model learns only from points that are normal field by field.
                 if watched.count >= 2, flagged.isEmpty {
-                    self.checkRelations(batch.tenant, ObservedPoint(twin: point.twin, timestamp: point.timestamp, values: watched), relations: &relations)
+                    self.checkRelations(batch.tenant, point, watched, relations: &relations)
                 }
             }
             self.detectorCount.store(detectors.count, ordering: .relaxed)
         }
     }
 
-    private func checkRelations(_ tenant: TenantID, _ point: ObservedPoint, relations: inout [TwinKey: RelationDetector]) {
+    private func checkRelations(
+        _ tenant: TenantID, _ point: ObservedPoint, _ watched: [(field: WatchedField, value: Double)], relations: inout [TwinKey: RelationDetector]
+    ) {
         let key = TwinKey(tenant: tenant, twin: point.twin)
-        let byField = Dictionary(point.values.map { ($0.field, $0) }, uniquingKeysWith: { first, _ in first })
+        let byField = Dictionary(watched.map { ($0.field.name, $0) }, uniquingKeysWith: { first, _ in first })
         if relations[key] == nil {
             guard relations.count < self.limits.detectors, let created = RelationDetector(fields: byField.keys.sorted()) else { return }
             relations[key] = created
@@ -169,16 +203,14 @@ public final class TelemetryWatch: TelemetryObserver, Sendable {
         // Mutated in place in the table (no copy of its state per point).
         let verdicts = relations[key]!.score(values)
         for (index, verdict) in verdicts.enumerated() {
-            guard let verdict, let observed = byField[fields[index]],
-                verdict.score >= (observed.anomaly?.threshold ?? 0.5)
-            else { continue }
-            self.report(tenant, point, observed, verdict)
+            guard let verdict, let observed = byField[fields[index]], verdict.score >= (observed.field.anomaly?.threshold ?? 0.5) else { continue }
+            self.report(tenant, point, observed.field.name, observed.value, verdict)
         }
     }
 
-    private func report(_ tenant: TenantID, _ point: ObservedPoint, _ observed: ObservedValue, _ verdict: AnomalyScore) {
+    private func report(_ tenant: TenantID, _ point: ObservedPoint, _ field: String, _ value: Double, _ verdict: AnomalyScore) {
         let event = AnomalyEvent(
-            tenant: tenant, twin: point.twin, field: observed.field, time: point.timestamp, value: observed.value,
+            tenant: tenant, twin: point.twin, field: field, time: point.timestamp, value: value,
             expectedLow: verdict.expectedLow.isFinite ? verdict.expectedLow : nil, expectedHigh: verdict.expectedHigh.isFinite ? verdict.expectedHigh : nil,
             score: verdict.score, kind: verdict.kind, severity: AnomalySeverity(score: verdict.score))
         self.found.add(1, ordering: .relaxed)

@@ -97,7 +97,7 @@ public final class RULTracker: Sendable {
     func update(tenant: TenantID, point: ObservedPoint) -> Update? {
         guard let modelID = point.model, let entry = self.installed.withLock({ $0[Key(tenant: tenant, id: modelID)] }) else { return nil }
         var values: [String: Double] = [:]
-        for value in point.values where value.feedsRUL { values[value.field] = value.value }
+        for (field, value) in point.present where field.feedsRUL { values[field.name] = value }
         let sensors = entry.binding.sensors.compactMap { values[$0] }
         guard sensors.count == entry.binding.sensors.count else { return nil }
         let settings = entry.binding.settings.map { names in names.map { values[$0] ?? 0 } } ?? [0, 0, 0]

@@ -121,6 +121,8 @@ extension ConfigurationKey {
         .integer("security.device_bytes_per_second", \.deviceBytesPerSecond, 64...1_073_741_824),
         .integer("security.certificate_days", \.certificateDays, 1...825),
         .seconds("security.audit_checkpoint_interval", \.auditCheckpointSeconds),
+        .integer("analytics.percent_of_a_core", \.analyticsPercentOfACore, 5...100),
+        .integer("analytics.max_queued_values", \.analyticsMaximumQueuedValues, 1_000...100_000_000),
         Self(name: "telemetry.tiers", expected: "tiers such as \"1m:90d,1h\" (bucket:retention, retention optional)") {
             config, value throws(ConfigurationError) in
             guard case .string(let text) = value, let tiers = DownsampleTier.parseList(text) else {

@@ -58,6 +58,10 @@ public struct ServerConfiguration: Sendable {
     public var certificateDays = 30
     /// How often the audit chain's head is signed (and once more at shutdown).
     public var auditCheckpointSeconds = 300.0
+    /// The share of one core live analytics may use; beyond it their work is shed, never ingest.
+    public var analyticsPercentOfACore = 50
+    /// Telemetry values waiting for analytics before further ones are shed.
+    public var analyticsMaximumQueuedValues = 1_000_000
     /// Downsampling tiers (`telemetry.tiers = "1m:90d,1h"`): none by default.
     public var tiers: [DownsampleTier] = []
 

@@ -41,7 +41,13 @@ struct AnalyticsService: Service {
     }
 
     /// The watch, wired to the event stream, the trust score and the webhooks.
-    static func makeWatch(registry: TwinRegistry, identity: IdentityService, webhooks: WebhookNotifier, dataDir: String) throws -> TelemetryWatch {
+    static func makeWatch(
+        registry: TwinRegistry, identity: IdentityService, webhooks: WebhookNotifier, configuration: ServerConfiguration
+    ) throws -> TelemetryWatch {
+        let dataDir = configuration.dataDir
+        var limits = TelemetryWatch.Limits()
+        limits.coreShare = Double(configuration.analyticsPercentOfACore) / 100
+        limits.queuedValues = configuration.analyticsMaximumQueuedValues
         let alerts = AlertEngine { change in
             let data = (try? JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(change.alert))) ?? .null
             registry.events.publish(TwinEvent(kind: change.event, tenant: change.alert.tenant, twin: change.alert.twin, data: data))
@@ -61,7 +67,7 @@ struct AnalyticsService: Service {
                 webhooks.notify(tenant: tenant, event: "maintenance", payload: payload)
             }
         }
-        return TelemetryWatch(alerts: alerts, rul: rul, onRUL: onRUL) { event in
+        return TelemetryWatch(limits: limits, alerts: alerts, rul: rul, onRUL: onRUL) { event in
             registry.events.publish(TwinEvent(kind: "anomaly", tenant: event.tenant, twin: event.twin, time: event.time, data: event.eventData))
             identity.recordAnomaly(tenant: event.tenant, twin: event.twin)
             var payload = event.eventData
