@@ -29,8 +29,6 @@ struct SeriesBinding: Sendable {
         var alerts: [AlertRuleDefinition] = []
         /// Whether the model's remaining-useful-life estimate reads it.
         var feedsRUL = false
-
-        var isWatched: Bool { self.anomaly != nil || !self.alerts.isEmpty || self.feedsRUL }
     }
 
     /// What analytics watch in this series' points: the model's watched fields, or (used only where the
@@ -65,8 +63,7 @@ struct SeriesBinding: Sendable {
 
     /// The rule for `name`, trying position `hint` first.
     @inline(__always) func rule(_ name: String, hint: Int) -> FieldRule? {
-        if hint < self.rules.count, self.rules[hint].name == name { return self.rules[hint] }
-        return self.rules.first { $0.name == name }
+        self.ruleIndex(name, hint: hint).map { self.rules[$0] }
     }
 
     static func rules(from telemetry: [TelemetryDefinition], rul: RULBinding? = nil) -> [FieldRule] {
