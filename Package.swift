@@ -110,9 +110,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "Console",
+            exclude: ["Assets"],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "HTTPAPI",
             dependencies: [
                 "TwinGuardCore",
+                "Console",
                 "TimeSeries",
                 "Twins",
                 "Identity",

@@ -25,6 +25,8 @@ struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
     let siteOf: @Sendable (TenantID, String) -> String?
     /// Paths that need no credentials (health probes, the OpenAPI document, /ping, PKI, enrollment, login).
     let publicPaths: Set<String>
+    /// Path prefixes that need no credentials either (the console's static files).
+    var publicPrefixes: [String] = []
 
     /// Who is calling, and whether they must still set up their second factor.
     struct Caller {
@@ -39,7 +41,7 @@ struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
-        if self.publicPaths.contains(path) { return try await next(request, context) }
+        if self.publicPaths.contains(path) || self.publicPrefixes.contains(where: path.hasPrefix) { return try await next(request, context) }
         switch await self.authenticate(request, context: context) {
         case .caller(let caller):
             if let refusal = try await self.checkPermission(caller, request: request, context: context) { return refusal }

@@ -139,10 +139,11 @@ public enum HTTPAPIServer {
             middleware: AuthenticationMiddleware(
                 authorizer: dependencies.authorizer, identity: dependencies.identity, localAdminToken: dependencies.localAdminToken,
                 peerCertificate: dependencies.peerCertificate, siteOf: { dependencies.site(of: $1, tenant: $0) },
-                publicPaths: [
+                publicPaths: Set([
                     "/healthz", "/readyz", "/ping", "/openapi.json", "/metrics", "/pki/crl", "/pki/ca.crt", "/api/v1/enroll",
                     "/api/v1/setup", "/api/v1/login",
-                ]))
+                ] + ConsoleRoutes.publicPaths),
+                publicPrefixes: [ConsoleRoutes.assetPrefix]))
         router.get("healthz") { _, _ -> Response in
             Self.json(.ok, ["status": "ok"])
         }
@@ -172,6 +173,7 @@ public enum HTTPAPIServer {
         TenantRoutes(dependencies: dependencies).register(on: router)
         IdentityRoutes(dependencies: dependencies).register(on: router)
         UserRoutes(dependencies: dependencies).register(on: router)
+        ConsoleRoutes().register(on: router)
         return router
     }
 

@@ -119,9 +119,10 @@ struct UserRoutes {
             if let token, case .success(let record) = identity.authenticateToken(token) {
                 _ = try await identity.revokeToken(id: record.id, user: principal.subject, actor: principal.subject)
             }
-            return Response(
-                status: .noContent,
-                headers: [.setCookie: "tg_session=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict"])
+            var headers = HTTPFields()
+            headers.append(HTTPField(name: .setCookie, value: "tg_session=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict"))
+            headers.append(HTTPField(name: .setCookie, value: "tg_csrf=; Path=/; Max-Age=0; Secure; SameSite=Strict"))
+            return Response(status: .noContent, headers: headers)
         }
         router.get("api/v1/me") { _, context in
             let principal = try context.requirePrincipal()

@@ -74,7 +74,13 @@ public struct IdentityAuthorizer: Authorizer {
     }
 
     public func admit(messageOf bytes: Int, from principal: Principal) -> RateDecision {
-        principal.role == .device ? self.identity.admitDeviceMessage(bytes: bytes, principal: principal) : .admit
+        guard principal.role == .device else { return .admit }
+        let decision = self.identity.admitDeviceMessage(bytes: bytes, principal: principal)
+        if case .exceeded(let reason, _) = decision {
+            // At most one entry per device every 10 s: a flood must not flood the audit log too.
+            self.identity.auditDenial(tenant: principal.tenant, actor: principal.subject, action: "mqtt.quota", target: principal.subject, detail: reason)
+        }
+        return decision
     }
 
     public func authorize(_ action: BrokerAction, for principal: Principal) -> AuthorizationDecision {
@@ -134,14 +140,18 @@ extension IdentityService {
             if let allowed = tier.publishableSuffixes {
                 let own = "tg/\(principal.tenant.rawValue)/\(principal.subject)/"
                 guard topic.hasPrefix(own), allowed.contains(String(topic.dropFirst(own.count))) else {
-                    return .deny(reason: "device '\(principal.subject)' is \(tier.rawValue): may not publish to '\(topic)'")
+                    let reason = "device '\(principal.subject)' is \(tier.rawValue): may not publish to '\(topic)'"
+                    self.auditDenial(tenant: principal.tenant, actor: principal.subject, action: "mqtt.publish", target: topic, detail: reason)
+                    return .deny(reason: reason)
                 }
             }
             if grants.publish.contains(where: { $0.matches(topic: topic) }) { return .allow }
             return self.refuseUngranted(principal, action: "publish to", topic: topic)
         case .subscribe(let filter):
             guard tier.maySubscribe else {
-                return .deny(reason: "device '\(principal.subject)' is \(tier.rawValue): may not subscribe to '\(filter)'")
+                let reason = "device '\(principal.subject)' is \(tier.rawValue): may not subscribe to '\(filter)'"
+                self.auditDenial(tenant: principal.tenant, actor: principal.subject, action: "mqtt.subscribe", target: filter, detail: reason)
+                return .deny(reason: reason)
             }
             if grants.subscribe.contains(where: { $0.covers(filter: filter) }) { return .allow }
             return self.refuseUngranted(principal, action: "subscribe to", topic: filter)

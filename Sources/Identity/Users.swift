@@ -107,6 +107,17 @@ extension IdentityService {
         return user
     }
 
+    /// Gives a user a new password and lifts a lockout (their second factor stays). Audited.
+    public func resetPassword(name: String, password: String, actor: String) async throws {
+        guard var user = self.user(named: name) else { throw UserError.unknown(name) }
+        try Self.checkPassword(password)
+        user.passwordHash = Bcrypt.hash(password, cost: 11)
+        user.lockedUntil = nil
+        try await self.store.saveUser(user)
+        self.state.withLock { $0.users[Self.userKey(name)] = user }
+        try await self.audit.record(tenant: user.tenant, actor: actor, action: "user.password.reset", target: name, outcome: "success", detail: "")
+    }
+
     /// Failed logins from one address within a minute after which that address is refused for the rest of it.
     public static let sourceFailureLimit = 20
 

@@ -28,6 +28,8 @@ public struct TwinGuardServer: Sendable {
     public let timeSeries: TimeSeriesStore
     /// The HTTP port once the HTTP server listens.
     public let httpPort: BoundPort
+    /// The HTTPS port once the HTTPS server listens.
+    public let httpsPort: BoundPort
     public let registry: TwinRegistry
     /// The broker's listeners, to read the ports they bound.
     public let mqttServer: MQTTServer
@@ -141,6 +143,7 @@ public struct TwinGuardServer: Sendable {
             SystemTopicsService(broker: broker, interval: .seconds(configuration.sysIntervalSeconds), version: Self.version),
         ]
         let httpPort = BoundPort()
+        let httpsPort = BoundPort()
         let adminFile = AdminFile(dataDir: configuration.dataDir)
         let setupToken = identity.prepareFirstAdminSetup()
         var httpLogger = logger
@@ -159,7 +162,8 @@ public struct TwinGuardServer: Sendable {
                         httpPort.set(port)
                         adminFile.publish(url: "http://\(Self.loopback(host)):\(port)", logger: logger)
                         announcer.announce("http", host: host, port: port)
-                        if let setupToken {
+                        // Unless a user was made meanwhile (the demo makes its console login before listening).
+                        if let setupToken, identity.users().isEmpty {
                             Self.announceSetup(setupToken, url: "http://\(Self.loopback(host)):\(port)", announcer: announcer)
                         }
                     }))
@@ -173,6 +177,7 @@ public struct TwinGuardServer: Sendable {
                     host: host, port: configuredHTTPSPort, group: group, dependencies: dependencies, logger: httpLogger,
                     secure: { try .tls($0, configuration: tlsConfiguration) },
                     onListening: { port in
+                        httpsPort.set(port)
                         if configuration.httpPort == nil {
                             adminFile.publish(url: "https://\(Self.loopback(host)):\(port)", logger: logger)
                         }
@@ -183,7 +188,8 @@ public struct TwinGuardServer: Sendable {
             services.append(EventStreamsService(events: registry.events))
         }
         return TwinGuardServer(
-            configuration: configuration, broker: broker, store: store, timeSeries: timeSeries, httpPort: httpPort, registry: registry,
+            configuration: configuration, broker: broker, store: store, timeSeries: timeSeries, httpPort: httpPort, httpsPort: httpsPort,
+            registry: registry,
             mqttServer: mqttServer, identity: identity, eventLoops: group,
             services: services, logger: logger, lock: lock, adminFile: adminFile)
     }

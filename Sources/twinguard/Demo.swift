@@ -2,7 +2,8 @@ import ArgumentParser
 import Logging
 import TwinGuardServer
 
-/// `twinguard demo`: the server on the embedded store plus a simulated fleet publishing telemetry.
+/// `twinguard demo`: the server on the embedded store, the web console, and a simulated fleet of enrolled
+/// devices on three sites with scripted incidents.
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the server with a simulated fleet of devices (binds 127.0.0.1 by default).")
@@ -38,9 +39,11 @@ struct Demo: AsyncParsableCommand {
                 developmentAccess: AccessPolicy(
                     allowAnonymous: configuration.allowAnonymous, ephemeralCredentials: [username: Array(password.utf8)]),
                 announcer: announcer, logger: logger)
-            let fleet = DemoFleet(
-                server: server, username: username, password: Array(password.utf8), speed: self.speed)
-            let guide = DemoGuide(announcer: announcer, server: server, username: username, password: password)
+            let (consoleUser, consolePassword) = try await DemoFleet.prepareConsoleLogin(server)
+            let fleet = DemoFleet(server: server, announcer: announcer, speed: self.speed, logger: logger)
+            let guide = DemoGuide(
+                announcer: announcer, server: server, username: username, password: password, consoleUser: consoleUser,
+                consolePassword: consolePassword, speed: self.speed)
             try await server.run(extraServices: [fleet, guide])
         } catch {
             exitWithError(error)

@@ -1,12 +1,9 @@
 import Foundation
-import MQTTCodec
-import NIOCore
-import NIOPosix
 
-/// One simulated device of the demo fleet: connects over MQTT like a real device and publishes
-/// telemetry as JSON on `tg/{tenant}/{twinId}/telemetry`.
+/// One simulated device of the demo fleet: what it measures and how the values move. It knows nothing of
+/// the platform's analytics: its incidents (wear, drift, a stuck sensor) only change the numbers it sends.
 struct SimulatedDevice: Sendable {
-    /// A telemetry field and how its value moves.
+    /// A telemetry field: a base value, a slow wave and noise.
     struct Signal: Sendable {
         let name: String
         let base: Double
@@ -16,54 +13,138 @@ struct SimulatedDevice: Sendable {
         let noise: Double
     }
 
-    let twinID: String
-    let signals: [Signal]
+    /// What goes wrong with the device during the demo.
+    enum Incident: Sendable {
+        /// The spindle bearing wears out over `life` cycles; then the machine halts (no more readings).
+        case bearingWear(life: Double)
+        /// A sensor drifts away, `perSecond` of its unit each simulated second, from `at` seconds.
+        case drift(field: String, at: Double, perSecond: Double)
+        /// A sensor repeats its last reading from `at` seconds on.
+        case stuck(field: String, at: Double)
+        /// From `at` simulated seconds, sends `perSecond` messages a second for up to `seconds` real seconds
+        /// after each of its next `bursts` connections.
+        case flood(at: Double, perSecond: Int, seconds: Double, bursts: Int)
+        /// Reboots into old firmware `version` at `at` seconds.
+        case firmwareRollback(at: Double, version: String)
+    }
 
-    /// The telemetry payload at `elapsed` seconds of simulated time.
-    func telemetry(at elapsed: Double, random: inout some RandomNumberGenerator) -> String {
-        var fields: [String] = []
+    let twinID: String
+    let model: String
+    let site: String
+    let area: String
+    let signals: [Signal]
+    /// Relationship name → target twin.
+    var relationships: [(name: String, target: String)] = []
+    var incident: Incident?
+    var firmware = "2.6.1"
+    /// Writable property → its starting value (reported at connect).
+    var settings: [String: Double] = [:]
+
+    /// Whether the device's telemetry follows the CNC bearing physics the RUL model is trained on.
+    var isCNC: Bool { self.model == DemoModels.cnc }
+}
+
+/// The moving state of one device while it runs: the bearing's age, the stuck value, the cycle count.
+struct DeviceState: Sendable {
+    var bearingAge: Double
+    var bearingLife: Double
+    var cycles = 0
+    var stuckValue: Double?
+    var energy = 0.0
+
+    init(_ device: SimulatedDevice) {
+        if case .bearingWear(let life) = device.incident {
+            self.bearingAge = 0
+            self.bearingLife = life
+        } else {
+            // A healthy bearing: far from the end of its life.
+            self.bearingAge = 20
+            self.bearingLife = 100_000
+        }
+    }
+}
+
+extension SimulatedDevice {
+    /// The telemetry at `elapsed` simulated seconds, advancing `state` by one reading; empty once the
+    /// machine has halted.
+    func telemetry(at elapsed: Double, step: Double, state: inout DeviceState, random: inout some RandomNumberGenerator) -> [String: Double] {
+        var values: [String: Double] = [:]
         for signal in self.signals {
             let wave = signal.amplitude * sin(2 * Double.pi * elapsed / signal.periodSeconds)
             let jitter = signal.noise == 0 ? 0 : Double.random(in: -signal.noise...signal.noise, using: &random)
-            let value = ((signal.base + wave + jitter) * 1000).rounded() / 1000
-            fields.append("\"\(signal.name)\":\(value)")
+            values[signal.name] = signal.base + wave + jitter
         }
-        return "{" + fields.joined(separator: ",") + "}"
+        if self.isCNC {
+            // A failed bearing halts the machine until someone replaces it.
+            guard state.bearingAge < state.bearingLife else { return [:] }
+            state.cycles += 1
+            state.bearingAge += 1
+            for (name, value) in BearingPhysics.reading(health: state.bearingAge / state.bearingLife, random: &random) {
+                values[name] = value
+            }
+            values["cycle_count"] = Double(state.cycles)
+        }
+        if values["energy_kwh"] != nil, let power = values["power_kw"] {
+            state.energy += power * step / 3600
+            values["energy_kwh"] = 12_000 + state.energy
+        }
+        switch self.incident {
+        case .drift(let field, let at, let perSecond) where elapsed > at:
+            values[field]? += perSecond * (elapsed - at)
+        case .stuck(let field, let at) where elapsed > at:
+            if let stuck = state.stuckValue { values[field] = stuck } else { state.stuckValue = values[field] }
+        default: break
+        }
+        return values.mapValues { ($0 * 1000).rounded() / 1000 }
     }
 
-    /// The demo fleet of issue one: a few machines of a factory and a ship's engine room.
-    static let fleet: [SimulatedDevice] = [
-        SimulatedDevice(
-            twinID: "cnc-01",
-            signals: [
-                Signal(name: "spindle_vibration_mm_s", base: 2.1, amplitude: 0.4, periodSeconds: 30, noise: 0.2),
-                Signal(name: "temperature_c", base: 41, amplitude: 3, periodSeconds: 120, noise: 0.3),
-                Signal(name: "current_a", base: 12, amplitude: 2, periodSeconds: 15, noise: 0.5),
-            ]),
-        SimulatedDevice(
-            twinID: "conveyor-01",
-            signals: [
-                Signal(name: "speed_m_s", base: 1.2, amplitude: 0.1, periodSeconds: 60, noise: 0.1),
-                Signal(name: "motor_temperature_c", base: 38, amplitude: 2, periodSeconds: 90, noise: 0.2),
-            ]),
-        SimulatedDevice(
-            twinID: "compressor-01",
-            signals: [
-                Signal(name: "pressure_bar", base: 7.5, amplitude: 0.5, periodSeconds: 40, noise: 0.2),
-                Signal(name: "power_kw", base: 22, amplitude: 4, periodSeconds: 40, noise: 0.5),
-            ]),
-        SimulatedDevice(
-            twinID: "engine-port",
-            signals: [
-                Signal(name: "rpm", base: 720, amplitude: 15, periodSeconds: 50, noise: 2),
-                Signal(name: "exhaust_gas_temperature_c", base: 380, amplitude: 12, periodSeconds: 80, noise: 2),
-                Signal(name: "lube_oil_pressure_bar", base: 4.2, amplitude: 0.2, periodSeconds: 70, noise: 0.1),
-            ]),
-        SimulatedDevice(
-            twinID: "air-quality-01",
-            signals: [
-                Signal(name: "pm25_ug_m3", base: 14, amplitude: 6, periodSeconds: 300, noise: 1),
-                Signal(name: "no2_ug_m3", base: 28, amplitude: 9, periodSeconds: 300, noise: 1),
-            ]),
-    ]
+    /// The posture report the device sends at connect and every minute.
+    func posture(at elapsed: Double) -> String {
+        var version = self.firmware
+        if case .firmwareRollback(let at, let old) = self.incident, elapsed >= at { version = old }
+        return #"{"firmware_version": "\#(version)", "secure_boot": true, "open_services": ["mqtt"], "patch_level": "2026-10"}"#
+    }
+}
+
+/// How a CNC spindle bearing's vibration, temperature and current grow as it wears (health 0 new, 1 failed).
+/// The RUL model the demo trains learns from run-to-failure histories made by the same physics.
+enum BearingPhysics {
+    static func reading(health: Double, random: inout some RandomNumberGenerator) -> [String: Double] {
+        let h = min(max(health, 0), 1)
+        let wear = (exp(3.2 * h) - 1) / (exp(3.2) - 1)
+        return [
+            "spindle_vibration_mm_s": 2.0 + 6.5 * wear + Double.random(in: -0.25...0.25, using: &random),
+            "temperature_c": 41 + 14 * wear * wear + Double.random(in: -0.6...0.6, using: &random),
+            "current_a": 12 + 2.5 * wear + Double.random(in: -0.4...0.4, using: &random),
+        ]
+    }
+
+    /// Run-to-failure histories in the turbofan text format (`unit cycle 3 settings sensors…`), one unit per
+    /// bearing, for `POST /api/v1/models/{id}/rul/train`.
+    static func trainingHistories(units: Int, seed: UInt64) -> String {
+        var random = SeededRandom(seed: seed)
+        var lines: [String] = []
+        for unit in 1...units {
+            let life = Int.random(in: 150...320, using: &random)
+            for cycle in 1...life {
+                let reading = Self.reading(health: Double(cycle) / Double(life), random: &random)
+                let sensors = ["spindle_vibration_mm_s", "temperature_c", "current_a"].map { String(format: "%.3f", reading[$0]!) }
+                lines.append("\(unit) \(cycle) 0 0 0 " + sensors.joined(separator: " "))
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// SplitMix64: reproducible training data for the demo's RUL model.
+struct SeededRandom: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { self.state = seed }
+    mutating func next() -> UInt64 {
+        self.state &+= 0x9E37_79B9_7F4A_7C15
+        var z = self.state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }

@@ -10,7 +10,7 @@ import Twins
 /// and, each second, the check for fields that went silent (absence rules). Anomalies and alert changes
 /// become events on the twin (`anomaly`, `alert.*`) and go to webhooks; anomalies also count against the
 /// trust score of the twin's device. Remaining-useful-life estimates are `rul` events, and one that falls
-/// below the model's threshold is a `maintenance` event (and webhook).
+/// below the model's threshold is a `maintenance` event (and webhook) and a `maintenance-due` alert.
 struct AnalyticsService: Service {
     let watch: TelemetryWatch
     /// Where the alerts are saved (every 5 s when they changed, and at shutdown) and read at start.
@@ -57,6 +57,14 @@ struct AnalyticsService: Service {
         let onRUL: @Sendable (TenantID, String, RULTracker.Update) -> Void = { tenant, twin, update in
             let data = (try? JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(update.estimate))) ?? .null
             registry.events.publish(TwinEvent(kind: "rul", tenant: tenant, twin: twin, data: data))
+            if let threshold = update.estimate.maintenanceBelow {
+                // The maintenance alert: a threshold rule on the estimate, re-armed as the tracker re-arms its event.
+                let rule = AlertRuleDefinition(
+                    name: "maintenance-due", kind: .threshold, below: threshold, hysteresis: threshold * 0.1 + 1, severity: "major")
+                alerts.evaluate(
+                    tenant: tenant, twin: twin, field: "remaining_useful_life", value: update.estimate.rul, time: WallClock.nowNanoseconds(),
+                    rules: [rule])
+            }
             if update.maintenanceDue {
                 registry.events.publish(TwinEvent(kind: "maintenance", tenant: tenant, twin: twin, data: data))
                 var payload = data
