@@ -152,7 +152,13 @@ def test_demo_runs_a_fleet_that_publishes_telemetry(tmp_path):
         twin_url = re.search(r"Twins:\s+curl -u '[^']+' (\S+)", output).group(1)
         import base64, json, urllib.request
         auth = "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
-        twin = json.loads(urllib.request.urlopen(urllib.request.Request(twin_url, headers={"Authorization": auth}), timeout=10).read())
+        # (CNC machines start once the demo has trained their bearing RUL model.)
+        deadline = time.time() + 90
+        while True:
+            twin = json.loads(urllib.request.urlopen(urllib.request.Request(twin_url, headers={"Authorization": auth}), timeout=10).read())
+            if "temperature_c" in twin["telemetry"] or time.time() > deadline:
+                break
+            time.sleep(0.5)
         assert twin["id"] == "cnc-01" and 30 <= twin["telemetry"]["temperature_c"]["value"] <= 60
         assert twin["presence"] == "online"  # its device is connected with the twin id as client id
         denied = urllib.request.Request(twin_url)
@@ -163,4 +169,4 @@ def test_demo_runs_a_fleet_that_publishes_telemetry(tmp_path):
             assert error.code == 401
     finally:
         process.send_signal(signal.SIGINT)
-        assert process.wait(15) == 0
+        assert process.wait(30) == 0

@@ -57,8 +57,8 @@ struct DemoOperator: Sendable {
         if let metadata = try await self.call(.GET, path)["metadata"] as? [String: Any] {
             return "bearing RUL model already trained (\(metadata["units"] ?? "?") run-to-failure histories)"
         }
-        let histories = BearingPhysics.trainingHistories(units: 60, seed: 2026)
-        let metadata = try await self.call(.POST, path + "/train?trees=80", text: histories)
+        let histories = BearingPhysics.trainingHistories(units: 40, seed: 2026)
+        let metadata = try await self.call(.POST, path + "/train?trees=50", text: histories)
         let rmse = (metadata["validationRMSE"] as? Double).map { String(format: "%.1f", $0) } ?? "?"
         return "bearing RUL model trained on \(metadata["units"] ?? "?") run-to-failure histories (validation RMSE \(rmse) cycles)"
     }
