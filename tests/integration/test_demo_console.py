@@ -179,6 +179,7 @@ def shoot(driver, name):
     size = driver.get_window_size()
     height = driver.execute_script("return document.documentElement.scrollHeight")
     driver.set_window_size(size["width"], min(max(height, size["height"]), 4000))  # the whole page
+    driver.execute_script("window.scrollTo(0, 0)")
     time.sleep(0.3)
     driver.save_screenshot(path)
     driver.set_window_size(size["width"], size["height"])
