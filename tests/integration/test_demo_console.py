@@ -294,3 +294,36 @@ def test_console_end_to_end(demo, browser):
     find(browser, "#asset-tree a")
     assert browser.execute_script("return document.documentElement.scrollWidth") <= 800
     shoot(browser, "10-overview-tablet")
+
+
+def test_the_printed_setup_page_creates_the_first_administrator(server_factory, browser):
+    """`serve` on a new data dir prints /setup?token=…: that page makes the first administrator, whose first
+    login leads to the authenticator enrolment; the token works once."""
+    from test_identity import SECURE
+    from test_users import setup_token
+    server = server_factory(expect=SECURE)
+    token = setup_token(server)
+    url = "http://127.0.0.1:%d/" % server.http_port
+    browser.set_window_size(1366, 900)
+    browser.get(url + "setup?token=" + token)
+    form = find(browser, "#setup-form")
+    assert form.find_element(By.NAME, "token").get_attribute("value") == token
+    form.find_element(By.NAME, "username").send_keys("chief")
+    form.find_element(By.NAME, "password").send_keys("a long enough passphrase")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    find(browser, "#login-message", text="The administrator exists")
+    assert browser.current_url == url  # the token is not left in the address bar
+    shoot(browser, "11-setup-done")
+    find(browser, "#login-name").send_keys("chief")
+    find(browser, "#login-password").send_keys("a long enough passphrase")
+    find(browser, "#login-form button[type=submit]").click()
+    find(browser, "#enrol-secret")
+    shoot(browser, "12-first-admin-enrol")
+    browser.get(url + "setup?token=" + token)
+    form = find(browser, "#setup-form")
+    form.find_element(By.NAME, "username").send_keys("second")
+    form.find_element(By.NAME, "password").send_keys("a long enough passphrase")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    refusal = WebDriverWait(browser, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, "#setup-form .error").text.strip())
+    assert "token" in refusal.lower(), refusal
+    browser.get_log("browser")  # the refused setup's 403 is expected
