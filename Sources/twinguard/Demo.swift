@@ -16,6 +16,8 @@ struct Demo: AsyncParsableCommand {
     func run() async throws {
         var defaults = ServerConfiguration()
         defaults.bind = "127.0.0.1"
+        // The guide and the demo's progress lines stay readable: notices (denials) and worse, unless asked.
+        defaults.logLevel = .notice
         let configuration: ServerConfiguration
         let warnings: [String]
         do {

@@ -22,7 +22,7 @@ from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from conftest import BIN
 
@@ -281,11 +281,26 @@ def test_console_end_to_end(demo, browser):
     assert demo.admin in find(browser, "#audit-table tbody").text
     shoot(browser, "07-audit")
 
+    # Alerts: the bearing's maintenance alert, acknowledged here (an operator's act, audited).
     browser.get(demo.url + "#/alerts")
-    find(browser, "#alert-table")
+    find(browser, "#alert-table", text="maintenance-due")
+    browser.find_element(By.XPATH, "//tr[contains(., 'maintenance-due')]//button[text()='Acknowledge']").click()
+    find(browser, "#alert-status option")
+    Select(find(browser, "#alert-status")).select_by_value("acknowledged")
+    find(browser, "#alert-table tr", text="maintenance-due")
+    assert any(e["action"] == "alert.acknowledge" and e["actor"] == demo.admin for e in demo.api("/audit?limit=1000")["entries"])
     shoot(browser, "08-alerts")
+
+    # Users: add a viewer limited to one site.
     browser.get(demo.url + "#/users")
     find(browser, "#user-table", text=demo.admin)
+    find(browser, "#user-name").send_keys("harbour-viewer")
+    Select(find(browser, "#user-role")).select_by_value("viewer")
+    find(browser, "#user-password").send_keys("a viewer's long passphrase")
+    find(browser, "#user-sites").send_keys("mv-nordlys")
+    find(browser, "#user-form button[type=submit]").click()
+    find(browser, "#user-table tr", text="harbour-viewer")
+    assert "mv-nordlys" in find(browser, "#user-table tr", text="harbour-viewer").text
     shoot(browser, "09-users")
 
     # Tablet width: the overview still lays out.

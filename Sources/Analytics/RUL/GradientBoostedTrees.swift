@@ -268,11 +268,15 @@ extension GradientBoostedTrees.Tree {
     }
 }
 
-/// A small, fast, seedable random source (SplitMix64), so that training is reproducible.
-struct SplitMix: Sendable {
+/// A small, fast, seedable random source (SplitMix64), so that training (and generated data) is reproducible.
+public struct SplitMix: RandomNumberGenerator, Sendable {
     var state: UInt64
 
-    mutating func next() -> UInt64 {
+    public init(state: UInt64) {
+        self.state = state
+    }
+
+    public mutating func next() -> UInt64 {
         self.state &+= 0x9E37_79B9_7F4A_7C15
         var z = self.state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

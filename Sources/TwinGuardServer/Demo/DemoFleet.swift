@@ -2,8 +2,6 @@ import Foundation
 import Identity
 import Logging
 import MQTT
-import MQTTCodec
-import NIOCore
 import ServiceLifecycle
 import TwinGuardCore
 

@@ -57,7 +57,7 @@ public struct DemoGuide: Service {
               Watch it:  mosquitto_sub -h \(mqtt.host) -p \(mqtt.port) -u \(self.username) -P '\(self.password)' -t 'tg/#' -v
               Twins:     curl -u '\(self.username):\(self.password)' \(http)api/v1/twins/cnc-01
               Live:      curl -N -u '\(self.username):\(self.password)' \(http)api/v1/twins/cnc-01/stream
-              InfluxQL:  curl -u '\(self.username):\(self.password)' '\(http)query?db=default' --data-urlencode \
+              InfluxQL:  curl -u '\(self.username):\(self.password)' '\(http)query?db=default' --data-urlencode \\
                            "q=SELECT mean(temperature_c) FROM telemetry WHERE twin = 'cnc-01' AND time > now() - 10m GROUP BY time(1m)"
               ('\(self.username)' is an operator login made for this run only; OpenAPI: \(http)openapi.json)
             Scripted incidents (the platform has to find each one; --speed N brings them sooner):

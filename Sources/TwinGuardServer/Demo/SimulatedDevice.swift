@@ -1,3 +1,4 @@
+import Analytics
 import Foundation
 
 /// One simulated device of the demo fleet: what it measures and how the values move. It knows nothing of
@@ -122,7 +123,7 @@ enum BearingPhysics {
     /// Run-to-failure histories in the turbofan text format (`unit cycle 3 settings sensors…`), one unit per
     /// bearing, for `POST /api/v1/models/{id}/rul/train`.
     static func trainingHistories(units: Int, seed: UInt64) -> String {
-        var random = SeededRandom(seed: seed)
+        var random = SplitMix(state: seed)
         var lines: [String] = []
         for unit in 1...units {
             let life = Int.random(in: 150...320, using: &random)
@@ -133,18 +134,5 @@ enum BearingPhysics {
             }
         }
         return lines.joined(separator: "\n") + "\n"
-    }
-}
-
-/// SplitMix64: reproducible training data for the demo's RUL model.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { self.state = seed }
-    mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
