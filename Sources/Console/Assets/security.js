@@ -50,8 +50,8 @@ export async function showSecurity(main, me) {
   async function refresh() {
     const reply = await api("GET", "/devices");
     const rows = reply.items.map((device) => {
-      const live = device.certificates.filter((c) => !c.revokedAt);
-      const newest = live.sort((a, b) => b.notAfter - a.notAfter)[0];
+      const valid = device.certificates.filter((c) => !c.revokedAt);
+      const newest = valid.sort((a, b) => b.notAfter - a.notAfter)[0];
       const posture = device.posture;
       const findings = device.posture_findings;
       const actions = canManage ? h("div", { class: "row" },
@@ -60,7 +60,7 @@ export async function showSecurity(main, me) {
               onclick: () => act(device.twin, "PUT", "/tier", { tier: null, reason: `released by ${me.name}` }, `${device.twin} released`) }, "Release")
           : h("button", { type: "button", class: "secondary", id: `quarantine-${device.twin}`,
               onclick: () => act(device.twin, "PUT", "/tier", { tier: "quarantined", reason: `quarantined from the console by ${me.name}` }, `${device.twin} quarantined`) }, "Quarantine"),
-        h("button", { type: "button", class: "danger", id: `revoke-${device.twin}`, disabled: !live.length,
+        h("button", { type: "button", class: "danger", id: `revoke-${device.twin}`, disabled: !valid.length,
           onclick: () => { if (confirm(`Revoke every certificate of ${device.twin}? It must enroll again.`)) act(device.twin, "POST", "/revoke", { reason: `revoked from the console by ${me.name}` }, `${device.twin} revoked`); } }, "Revoke")) : null;
       return h("tr", { id: `device-${device.twin}` },
         h("th", { scope: "row" }, h("a", { href: `#/twin/${encodeURIComponent(device.twin)}` }, device.twin)),

@@ -1,6 +1,7 @@
 import Foundation
 import Identity
 import Logging
+import NIOCore
 import NIOHTTP1
 import Storage
 import TwinGuardCore
@@ -44,11 +45,20 @@ public enum AdminAccess {
     /// unless the status is 2xx.
     static func call(_ document: AdminFile.Document, _ method: HTTPMethod, _ path: String, _ body: [String: Any]?) async throws -> [String: Any] {
         let bytes = try body.map { Array(try JSONSerialization.data(withJSONObject: $0)) } ?? []
+        return try await Self.send(url: document.url, token: document.token, method, path, body: bytes)
+    }
+
+    /// One request to a server's API with a bearer token; throws with the server's explanation unless the
+    /// status is 2xx or in `accept`.
+    /// - Returns: the answer's JSON object (empty when it has none).
+    static func send(
+        url: String, token: String, _ method: HTTPMethod, _ path: String, body: [UInt8], contentType: String = "application/json",
+        accept: Set<Int> = [], timeout: TimeAmount = .seconds(30)
+    ) async throws -> [String: Any] {
         let response = try await HTTPRequester.send(
-            method, url: document.url + path,
-            headers: [("Authorization", "Bearer \(document.token)"), ("Content-Type", "application/json")], body: bytes,
-            security: document.url.hasPrefix("https://") ? .tlsUnverified : .plain)
-        guard (200..<300).contains(response.status) else {
+            method, url: url + path, headers: [("Authorization", "Bearer \(token)"), ("Content-Type", contentType)], body: body,
+            security: url.hasPrefix("https://") ? .tlsUnverified : .plain, timeout: timeout)
+        guard (200..<300).contains(response.status) || accept.contains(response.status) else {
             throw Failure(description: "the server refused (HTTP \(response.status)): \(DeviceEnrollment.detail(response))")
         }
         return (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]) ?? [:]

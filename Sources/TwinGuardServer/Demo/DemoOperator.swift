@@ -10,24 +10,14 @@ struct DemoOperator: Sendable {
     let baseURL: String
     let token: String
 
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
-    }
-
-    /// Sends one request; `accept` lists the statuses that count as done (409: it exists already).
+    /// Sends one request; 409 (it exists already) counts as done where `accept` says so.
     @discardableResult
-    func call(_ method: HTTPMethod, _ path: String, json: String? = nil, text: String? = nil, accept: Set<Int> = [200, 201])
+    func call(_ method: HTTPMethod, _ path: String, json: String? = nil, text: String? = nil, accept: Set<Int> = [])
         async throws -> [String: Any]
     {
-        let body = Array((json ?? text ?? "").utf8)
-        let type = text != nil ? "text/plain" : "application/json"
-        let response = try await HTTPRequester.send(
-            method, url: self.baseURL + path, headers: [("Authorization", "Bearer \(self.token)"), ("Content-Type", type)], body: body,
-            security: .plain, timeout: .seconds(120))
-        guard accept.contains(response.status) else {
-            throw Failure(description: "\(method.rawValue) \(path) answered \(response.status): \(DeviceEnrollment.detail(response))")
-        }
-        return (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]) ?? [:]
+        try await AdminAccess.send(
+            url: self.baseURL, token: self.token, method, path, body: Array((json ?? text ?? "").utf8),
+            contentType: text != nil ? "text/plain" : "application/json", accept: accept, timeout: .seconds(120))
     }
 
     static func json(_ object: Any) -> String {
@@ -37,13 +27,13 @@ struct DemoOperator: Sendable {
     /// Models, posture policy and twins (idempotent: a second demo on the same data dir keeps them).
     func provision(_ devices: [SimulatedDevice]) async throws {
         for model in DemoModels.all {
-            try await self.call(.POST, "/api/v1/models", json: model.json, accept: [200, 201, 409])
+            try await self.call(.POST, "/api/v1/models", json: model.json, accept: [409])
         }
         // Firmware older than 2.4.0 is not allowed on this network; telnet and ftp must be closed.
         try await self.call(.PUT, "/api/v1/posture-policy", json: #"{"minimum_firmware": "2.4.0", "forbidden_services": ["telnet", "ftp"]}"#)
         for device in devices {
             let draft: [String: Any] = ["id": device.twinID, "model": device.model, "tags": ["site": device.site, "area": device.area]]
-            try await self.call(.POST, "/api/v1/twins", json: Self.json(draft), accept: [201, 409])
+            try await self.call(.POST, "/api/v1/twins", json: Self.json(draft), accept: [409])
         }
         for device in devices where !device.relationships.isEmpty {
             let relationships = device.relationships.map { ["name": $0.name, "target": $0.target] }
@@ -66,7 +56,7 @@ struct DemoOperator: Sendable {
     /// A one-time enrollment token for a twin's device.
     func enrollmentToken(for twin: String) async throws -> String {
         let answer = try await self.call(.POST, "/api/v1/enrollment-tokens", json: Self.json(["twin": twin, "ttl": "1h"]))
-        guard let token = answer["token"] as? String else { throw Failure(description: "no token in the answer for \(twin)") }
+        guard let token = answer["token"] as? String else { throw AdminAccess.Failure(description: "no token in the answer for \(twin)") }
         return token
     }
 }
