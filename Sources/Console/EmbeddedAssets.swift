@@ -633,6 +633,23 @@ export async function submitting(form, errorElement, work) {
   fill(errorElement);
   try { await work(); } catch (error) { fill(errorElement, error.message); } finally { if (button) button.disabled = false; }
 }
+
+/** A page's "● live" indicator and the callback that keeps it in step with its event stream. */
+export function liveIndicator() {
+  const element = h("span", { class: "live stale" }, "connecting…");
+  const update = (up) => { element.textContent = up ? "● live" : "reconnecting…"; element.className = up ? "live" : "live stale"; };
+  return [element, update];
+}
+
+/**
+ * Runs `work` once, `milliseconds` after the first of a burst of calls (a burst of events refreshes a
+ * page once). Returns [call, cancel].
+ */
+export function coalesced(work, milliseconds) {
+  let pending = null;
+  const call = () => { pending ||= setTimeout(() => { pending = null; work(); }, milliseconds); };
+  return [call, () => clearTimeout(pending)];
+}
 """#),
         "index.html": ConsoleAsset(
             contentType: "text/html; charset=utf-8",
@@ -760,7 +777,7 @@ export async function showEnrolment(main, user, done) {
 // Overview: sites and their assets with health, open alerts, the fleet's trust distribution, the ingest
 // rate and a live feed of what the platform notices.
 import { api, stream } from "./api.js";
-import { h, fill, badge, number, time } from "./dom.js";
+import { h, fill, badge, number, time, liveIndicator, coalesced } from "./dom.js";
 
 const TIERS = ["trusted", "restricted", "quarantined", "blocked"];
 
@@ -785,7 +802,7 @@ export async function showOverview(main) {
   const health = h("div", { class: "row", id: "fleet-health" });
   const ingest = h("div", { id: "ingest-rate" }, h("span", { class: "stat" }, "…"), " points/s");
   const feed = h("ul", { class: "feed", id: "live-feed", "aria-live": "polite" });
-  const live = h("span", { class: "live stale" }, "connecting…");
+  const [live, showLive] = liveIndicator();
   fill(main,
     h("div", { class: "row spread" }, h("h1", {}, "Overview"), live),
     h("div", { class: "grid" },
@@ -842,8 +859,7 @@ export async function showOverview(main) {
   }
 
   await Promise.all([refresh(), refreshRate()]);
-  let pending = null;
-  const soon = () => { pending ||= setTimeout(() => { pending = null; refresh().catch(() => {}); }, 800); };
+  const [soon, cancelSoon] = coalesced(() => refresh().catch(() => {}), 800);
   const close = stream("/events/stream?kinds=anomaly,alert,maintenance,trust,presence", {
     anomaly: (e) => note(e, `anomaly (${e.data.kind}) in ${e.data.field}, score ${number(e.data.score)}`),
     "alert.fired": (e) => { note(e, `alert fired: ${e.data.rule}`); soon(); },
@@ -851,9 +867,9 @@ export async function showOverview(main) {
     maintenance: (e) => { note(e, `maintenance due: RUL ${number(e.data.rul, 0)} cycles`); soon(); },
     "trust.tier": (e) => { note(e, `trust ${e.data.from} → ${e.data.to}: ${e.data.reason}`); soon(); },
     presence: (e) => { note(e, e.data.online ? "came online" : "went offline"); soon(); },
-  }, (up) => { live.textContent = up ? "● live" : "reconnecting…"; live.className = up ? "live" : "live stale"; });
+  }, showLive);
   const timer = setInterval(() => refreshRate().catch(() => {}), 3000);
-  return () => { close(); clearInterval(timer); clearTimeout(pending); };
+  return () => { close(); clearInterval(timer); cancelSoon(); };
 }
 """#),
         "security.js": ConsoleAsset(
@@ -862,7 +878,7 @@ export async function showOverview(main) {
 // Security: devices with certificate expiry, posture, trust score and tier; quarantine, release and
 // revoke; enrollment tokens; a live feed of denied accesses from the audit log.
 import { api, stream } from "./api.js";
-import { h, fill, badge, time, relative, toast, table } from "./dom.js";
+import { h, fill, badge, time, relative, toast, table, liveIndicator, coalesced } from "./dom.js";
 
 /** Audit and certificate times come as nanoseconds since the epoch (or RFC 3339 text). */
 export function fromNanoseconds(value) { return typeof value === "number" ? new Date(value / 1e6) : new Date(value); }
@@ -872,7 +888,7 @@ export async function showSecurity(main, me) {
   const denied = h("ul", { class: "feed", id: "denied-feed", "aria-live": "polite" });
   const tokenResult = h("div", { id: "token-result" });
   const canManage = ["admin", "security-officer"].includes(me.role);
-  const live = h("span", { class: "live stale" }, "connecting…");
+  const [live, showLive] = liveIndicator();
   const tokenForm = h("form", { class: "row", id: "token-form" },
     h("label", {}, "Twin id", h("input", { name: "twin", required: true, pattern: "[A-Za-z0-9][A-Za-z0-9_.:\\-]*", id: "token-twin" })),
     h("label", {}, "Model (optional)", h("input", { name: "model", placeholder: "tg:factory:CNC;1", id: "token-model" })),
@@ -957,12 +973,11 @@ export async function showSecurity(main, me) {
   }
 
   await Promise.all([refresh(), poll()]);
-  let pending = null;
-  const soon = () => { pending ||= setTimeout(() => { pending = null; refresh().catch(() => {}); }, 700); };
+  const [soon, cancelSoon] = coalesced(() => refresh().catch(() => {}), 700);
   const close = stream("/events/stream?kinds=trust,presence", { "trust.tier": soon, "trust.posture": soon, presence: soon },
-    (up) => { live.textContent = up ? "● live" : "reconnecting…"; live.className = up ? "live" : "live stale"; });
+    showLive);
   const timer = setInterval(() => poll().catch(() => {}), 2000);
-  return () => { close(); clearInterval(timer); clearTimeout(pending); };
+  return () => { close(); clearInterval(timer); cancelSoon(); };
 }
 """#),
         "twin.js": ConsoleAsset(
@@ -971,7 +986,7 @@ export async function showSecurity(main, me) {
 // One twin: properties, reported vs desired state (editable, with the device's acknowledgement), live
 // telemetry charts with anomalies marked, the RUL gauge, the relationships graph and the simulation panel.
 import { api, stream } from "./api.js";
-import { h, fill, badge, number, time, relative, toast, table } from "./dom.js";
+import { h, fill, badge, number, time, relative, toast, table, liveIndicator } from "./dom.js";
 import { TimeChart } from "./chart.js";
 
 const RANGES = [["5 min", 5 * 60_000], ["15 min", 15 * 60_000], ["1 h", 3600_000], ["6 h", 6 * 3600_000], ["24 h", 24 * 3600_000]];
@@ -980,7 +995,7 @@ export async function showTwin(main, id, me) {
   const path = `/twins/${encodeURIComponent(id)}`;
   let twin = await api("GET", path);
   const model = twin.model ? await api("GET", `/models/${encodeURIComponent(twin.model)}`).catch(() => null) : null;
-  const live = h("span", { class: "live stale" }, "connecting…");
+  const [live, showLive] = liveIndicator();
   const info = h("dl", { class: "kv", id: "twin-info" });
   const state = h("div", { id: "twin-state" });
   const charts = h("div", { class: "grid two", id: "twin-charts" });
@@ -1187,7 +1202,7 @@ export async function showTwin(main, id, me) {
     reported: async () => { twin = await api("GET", path); showState(); showInfo(); },
     desired: async () => { twin = await api("GET", path); showState(); },
     presence: async () => { twin = await api("GET", path); showInfo(); },
-  }, (up) => { live.textContent = up ? "● live" : "reconnecting…"; live.className = up ? "live" : "live stale"; });
+  }, showLive);
   return () => { close(); Object.values(fieldCharts).forEach((c) => c.destroy()); };
 }
 """#),

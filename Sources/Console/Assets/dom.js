@@ -86,3 +86,20 @@ export async function submitting(form, errorElement, work) {
   fill(errorElement);
   try { await work(); } catch (error) { fill(errorElement, error.message); } finally { if (button) button.disabled = false; }
 }
+
+/** A page's "● live" indicator and the callback that keeps it in step with its event stream. */
+export function liveIndicator() {
+  const element = h("span", { class: "live stale" }, "connecting…");
+  const update = (up) => { element.textContent = up ? "● live" : "reconnecting…"; element.className = up ? "live" : "live stale"; };
+  return [element, update];
+}
+
+/**
+ * Runs `work` once, `milliseconds` after the first of a burst of calls (a burst of events refreshes a
+ * page once). Returns [call, cancel].
+ */
+export function coalesced(work, milliseconds) {
+  let pending = null;
+  const call = () => { pending ||= setTimeout(() => { pending = null; work(); }, milliseconds); };
+  return [call, () => clearTimeout(pending)];
+}

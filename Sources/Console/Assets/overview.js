@@ -1,7 +1,7 @@
 // Overview: sites and their assets with health, open alerts, the fleet's trust distribution, the ingest
 // rate and a live feed of what the platform notices.
 import { api, stream } from "./api.js";
-import { h, fill, badge, number, time } from "./dom.js";
+import { h, fill, badge, number, time, liveIndicator, coalesced } from "./dom.js";
 
 const TIERS = ["trusted", "restricted", "quarantined", "blocked"];
 
@@ -26,7 +26,7 @@ export async function showOverview(main) {
   const health = h("div", { class: "row", id: "fleet-health" });
   const ingest = h("div", { id: "ingest-rate" }, h("span", { class: "stat" }, "…"), " points/s");
   const feed = h("ul", { class: "feed", id: "live-feed", "aria-live": "polite" });
-  const live = h("span", { class: "live stale" }, "connecting…");
+  const [live, showLive] = liveIndicator();
   fill(main,
     h("div", { class: "row spread" }, h("h1", {}, "Overview"), live),
     h("div", { class: "grid" },
@@ -83,8 +83,7 @@ export async function showOverview(main) {
   }
 
   await Promise.all([refresh(), refreshRate()]);
-  let pending = null;
-  const soon = () => { pending ||= setTimeout(() => { pending = null; refresh().catch(() => {}); }, 800); };
+  const [soon, cancelSoon] = coalesced(() => refresh().catch(() => {}), 800);
   const close = stream("/events/stream?kinds=anomaly,alert,maintenance,trust,presence", {
     anomaly: (e) => note(e, `anomaly (${e.data.kind}) in ${e.data.field}, score ${number(e.data.score)}`),
     "alert.fired": (e) => { note(e, `alert fired: ${e.data.rule}`); soon(); },
@@ -92,7 +91,7 @@ export async function showOverview(main) {
     maintenance: (e) => { note(e, `maintenance due: RUL ${number(e.data.rul, 0)} cycles`); soon(); },
     "trust.tier": (e) => { note(e, `trust ${e.data.from} → ${e.data.to}: ${e.data.reason}`); soon(); },
     presence: (e) => { note(e, e.data.online ? "came online" : "went offline"); soon(); },
-  }, (up) => { live.textContent = up ? "● live" : "reconnecting…"; live.className = up ? "live" : "live stale"; });
+  }, showLive);
   const timer = setInterval(() => refreshRate().catch(() => {}), 3000);
-  return () => { close(); clearInterval(timer); clearTimeout(pending); };
+  return () => { close(); clearInterval(timer); cancelSoon(); };
 }

@@ -1,7 +1,7 @@
 // Security: devices with certificate expiry, posture, trust score and tier; quarantine, release and
 // revoke; enrollment tokens; a live feed of denied accesses from the audit log.
 import { api, stream } from "./api.js";
-import { h, fill, badge, time, relative, toast, table } from "./dom.js";
+import { h, fill, badge, time, relative, toast, table, liveIndicator, coalesced } from "./dom.js";
 
 /** Audit and certificate times come as nanoseconds since the epoch (or RFC 3339 text). */
 export function fromNanoseconds(value) { return typeof value === "number" ? new Date(value / 1e6) : new Date(value); }
@@ -11,7 +11,7 @@ export async function showSecurity(main, me) {
   const denied = h("ul", { class: "feed", id: "denied-feed", "aria-live": "polite" });
   const tokenResult = h("div", { id: "token-result" });
   const canManage = ["admin", "security-officer"].includes(me.role);
-  const live = h("span", { class: "live stale" }, "connecting…");
+  const [live, showLive] = liveIndicator();
   const tokenForm = h("form", { class: "row", id: "token-form" },
     h("label", {}, "Twin id", h("input", { name: "twin", required: true, pattern: "[A-Za-z0-9][A-Za-z0-9_.:\\-]*", id: "token-twin" })),
     h("label", {}, "Model (optional)", h("input", { name: "model", placeholder: "tg:factory:CNC;1", id: "token-model" })),
@@ -96,10 +96,9 @@ export async function showSecurity(main, me) {
   }
 
   await Promise.all([refresh(), poll()]);
-  let pending = null;
-  const soon = () => { pending ||= setTimeout(() => { pending = null; refresh().catch(() => {}); }, 700); };
+  const [soon, cancelSoon] = coalesced(() => refresh().catch(() => {}), 700);
   const close = stream("/events/stream?kinds=trust,presence", { "trust.tier": soon, "trust.posture": soon, presence: soon },
-    (up) => { live.textContent = up ? "● live" : "reconnecting…"; live.className = up ? "live" : "live stale"; });
+    showLive);
   const timer = setInterval(() => poll().catch(() => {}), 2000);
-  return () => { close(); clearInterval(timer); clearTimeout(pending); };
+  return () => { close(); clearInterval(timer); cancelSoon(); };
 }

@@ -1,7 +1,7 @@
 // One twin: properties, reported vs desired state (editable, with the device's acknowledgement), live
 // telemetry charts with anomalies marked, the RUL gauge, the relationships graph and the simulation panel.
 import { api, stream } from "./api.js";
-import { h, fill, badge, number, time, relative, toast, table } from "./dom.js";
+import { h, fill, badge, number, time, relative, toast, table, liveIndicator } from "./dom.js";
 import { TimeChart } from "./chart.js";
 
 const RANGES = [["5 min", 5 * 60_000], ["15 min", 15 * 60_000], ["1 h", 3600_000], ["6 h", 6 * 3600_000], ["24 h", 24 * 3600_000]];
@@ -10,7 +10,7 @@ export async function showTwin(main, id, me) {
   const path = `/twins/${encodeURIComponent(id)}`;
   let twin = await api("GET", path);
   const model = twin.model ? await api("GET", `/models/${encodeURIComponent(twin.model)}`).catch(() => null) : null;
-  const live = h("span", { class: "live stale" }, "connecting…");
+  const [live, showLive] = liveIndicator();
   const info = h("dl", { class: "kv", id: "twin-info" });
   const state = h("div", { id: "twin-state" });
   const charts = h("div", { class: "grid two", id: "twin-charts" });
@@ -217,6 +217,6 @@ export async function showTwin(main, id, me) {
     reported: async () => { twin = await api("GET", path); showState(); showInfo(); },
     desired: async () => { twin = await api("GET", path); showState(); },
     presence: async () => { twin = await api("GET", path); showInfo(); },
-  }, (up) => { live.textContent = up ? "● live" : "reconnecting…"; live.className = up ? "live" : "live stale"; });
+  }, showLive);
   return () => { close(); Object.values(fieldCharts).forEach((c) => c.destroy()); };
 }
