@@ -230,11 +230,11 @@ struct AnalyticsRoutes {
         }
         let now = WallClock.nowNanoseconds()
         let to = try window.to.map { text throws(AnalyticsError) in
-            guard let time = RFC3339.parse(text) else { throw AnalyticsError(.invalidParameters, "'to' must be an RFC 3339 time") }
+            guard let time = RFC3339.parse(text) else { throw AnalyticsError(.invalidParameters, "'to' must be an RFC 3339 time from \(TimeBounds.rangeDescription)") }
             return time
         } ?? now
         let from = try window.from.map { text throws(AnalyticsError) in
-            guard let time = RFC3339.parse(text) else { throw AnalyticsError(.invalidParameters, "'from' must be an RFC 3339 time") }
+            guard let time = RFC3339.parse(text) else { throw AnalyticsError(.invalidParameters, "'from' must be an RFC 3339 time from \(TimeBounds.rangeDescription)") }
             return time
         } ?? (to - 7 * 86_400_000_000_000)
         let store = self.dependencies.timeSeries

@@ -23,6 +23,8 @@ struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
     let peerCertificate: @Sendable (any Channel) async -> ClientCertificate?
     /// The `site` tag of a twin, for users limited to sites.
     let siteOf: @Sendable (TenantID, String) -> String?
+    /// Who may read `/metrics`.
+    var metricsAccess = MetricsAccess()
     /// Paths that need no credentials (health probes, the OpenAPI document, /ping, PKI, enrollment, login).
     let publicPaths: Set<String>
     /// Path prefixes that need no credentials either (the console's static files).
@@ -42,8 +44,18 @@ struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
         if self.publicPaths.contains(path) || self.publicPrefixes.contains(where: path.hasPrefix) { return try await next(request, context) }
+        if path == MetricsAccess.path, self.metricsAccess.admits(bearer: Self.bearer(request)) { return try await next(request, context) }
         switch await self.authenticate(request, context: context) {
         case .caller(let caller):
+            if path == MetricsAccess.path {
+                // The counters are the whole server's, every tenant's traffic together.
+                guard MetricsAccess.admits(caller.principal), !caller.mfaPending else {
+                    return try self.refuse(
+                        caller.principal, request: request, context: context,
+                        needed: "the metrics cover every tenant: use the metrics token (DATA/run/metrics.token) or an administrator of tenant 'default'")
+                }
+                return try await next(request, context)
+            }
             if let refusal = try await self.checkPermission(caller, request: request, context: context) { return refusal }
             var context = context
             context.principal = caller.principal
@@ -72,7 +84,7 @@ struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
         if let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") {
             let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
             if let expected = self.localAdminToken, ConstantTime.equal(Array(token.utf8), Array(expected.utf8)) {
-                return .caller(Caller(principal: Principal(tenant: .default, role: .admin, subject: "local-admin")))
+                return .caller(Caller(principal: .localAdministrator))
             }
             return self.tokenCaller(token, csrf: nil, cookie: false, request: request)
         }
@@ -137,6 +149,12 @@ struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
         }
     }
 
+    /// The bearer token of a request, if it sends one.
+    static func bearer(_ request: Request) -> String? {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else { return nil }
+        return header.dropFirst(7).trimmingCharacters(in: .whitespaces)
+    }
+
     static func cookie(_ name: String, in request: Request) -> String? {
         for header in request.headers[values: .cookie] {
             for pair in header.split(separator: ";") {
@@ -163,7 +181,7 @@ struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
             needed = "a device may only renew its certificate and write its own telemetry"
         } else {
             let permission = RoutePermissions.required(request.method, path)
-            allowed = principal == .anonymousDevelopment || principal.role.allows(permission)
+            allowed = principal.kind == .anonymousDevelopment || principal.role.allows(permission)
             needed = "role '\(principal.role.rawValue)' lacks the '\(permission.rawValue)' permission"
         }
         if allowed, let sites = principal.sites, principal.role != .device {

@@ -32,6 +32,8 @@ public struct HTTPAPIDependencies: Sendable {
     public var webhooks: any WebhookDirectory
     /// The credential `serve` writes to `DATA/run/admin.json` for the command line (a bearer token).
     public var localAdminToken: String?
+    /// Who may read `/metrics` besides the local administrator and the installation's own administrators.
+    public var metricsAccess = MetricsAccess()
     /// The verified client certificate of an HTTPS connection, if the client sent one.
     public var peerCertificate: @Sendable (any Channel) async -> ClientCertificate?
 
@@ -61,7 +63,7 @@ public struct HTTPAPIDependencies: Sendable {
     func influxExecutor(_ principal: Principal) -> InfluxQLExecutor {
         let registry = self.registry
         var executor = InfluxQLExecutor(store: self.timeSeries) {
-            registry.tenants().map(\.id).filter { principal == .anonymousDevelopment || $0 == principal.tenant }.map(\.rawValue)
+            registry.tenants().map(\.id).filter { principal.spansTenants || $0 == principal.tenant }.map(\.rawValue)
         }
         executor.tiers = self.tiers
         return executor
@@ -139,8 +141,9 @@ public enum HTTPAPIServer {
             middleware: AuthenticationMiddleware(
                 authorizer: dependencies.authorizer, identity: dependencies.identity, localAdminToken: dependencies.localAdminToken,
                 peerCertificate: dependencies.peerCertificate, siteOf: { dependencies.site(of: $1, tenant: $0) },
+                metricsAccess: dependencies.metricsAccess,
                 publicPaths: Set([
-                    "/healthz", "/readyz", "/ping", "/openapi.json", "/metrics", "/pki/crl", "/pki/ca.crt", "/api/v1/enroll",
+                    "/healthz", "/readyz", "/ping", "/openapi.json", "/pki/crl", "/pki/ca.crt", "/api/v1/enroll",
                     "/api/v1/setup", "/api/v1/login",
                 ] + ConsoleRoutes.publicPaths),
                 publicPrefixes: [ConsoleRoutes.assetPrefix]))

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import TimeSeries
 import Twins
 
@@ -29,8 +30,17 @@ enum HTTPJSON {
             let buffer = try await request.body.collect(upTo: limit)
             return Array(buffer.readableBytesView)
         } catch is HTTPError {
-            throw ProblemDetails(status: .contentTooLarge, code: "body_too_large", detail: "The request body is larger than \(limit / 1_048_576) MiB.")
+            throw Self.tooLarge(limit)
+        } catch is NIOTooManyBytesError {
+            // A body without Content-Length (chunked) is cut while it streams in: the same 413.
+            throw Self.tooLarge(limit)
         }
+    }
+
+    /// The 413 for a body over `limit` bytes.
+    static func tooLarge(_ limit: Int) -> ProblemDetails {
+        let size = limit >= 1_048_576 ? "\(limit / 1_048_576) MiB" : "\(limit / 1024) KiB"
+        return ProblemDetails(status: .contentTooLarge, code: "body_too_large", detail: "The request body is larger than \(size).")
     }
 
     /// Decodes a JSON body, answering 400 with what was wrong.

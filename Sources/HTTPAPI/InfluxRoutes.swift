@@ -41,7 +41,7 @@ struct InfluxRoutes {
             return .refused(Self.influxError(.notFound, "database not found: \"\(db)\""))
         }
         // Development mode is InfluxDB with authentication off: `db` picks any tenant.
-        guard tenant == principal.tenant || principal == .anonymousDevelopment else {
+        guard tenant == principal.tenant || principal.spansTenants else {
             context.logger.notice("influx access denied", metadata: ["auth.decision": "deny", "auth.reason": "tenant mismatch", "tenant": "\(db)"])
             return .refused(Self.influxError(.forbidden, "database not found or not allowed: \"\(db)\""))
         }
@@ -117,7 +117,7 @@ struct InfluxRoutes {
             case .createDatabase(let name):
                 var result = InfluxStatementResult(statementID: index)
                 if let tenant = TenantID(name) {
-                    if tenant == principal.tenant || principal == .anonymousDevelopment {
+                    if tenant == principal.tenant || principal.spansTenants {
                         try await self.dependencies.registry.createTenant(tenant)
                         context.logger.info("tenant created", metadata: ["tenant": "\(tenant)", "principal": "\(principal)"])
                     } else {

@@ -144,22 +144,32 @@ struct TelemetryRoutes {
         return (name, nil)
     }
 
-    /// A time as RFC 3339 or integer ns.
+    /// A time as RFC 3339 or integer ns, within ``TimeBounds`` (so that range arithmetic cannot overflow).
     static func time(_ text: String?, name: String) throws -> Int64? {
         guard let text else { return nil }
-        if let ns = Int64(text) { return ns }
-        if let parsed = RFC3339.parse(text) { return parsed }
-        throw ProblemDetails(status: .badRequest, code: "invalid_parameter", detail: "'\(name)' must be an RFC 3339 time or integer ns since the epoch.")
+        var time: Int64?
+        if let ns = Int64(text) {
+            time = ns
+        } else {
+            do throws(RFC3339.ParseError) {
+                time = try RFC3339.parseChecked(text)
+            } catch {
+                if error == .malformed {
+                    throw ProblemDetails(
+                        status: .badRequest, code: "invalid_parameter", detail: "'\(name)' must be an RFC 3339 time or integer ns since the epoch.")
+                }
+            }
+        }
+        guard let time, TimeBounds.contains(time) else {
+            throw ProblemDetails(
+                status: .badRequest, code: "time_out_of_range", detail: "'\(name)' must lie from \(TimeBounds.rangeDescription).")
+        }
+        return time
     }
 
-    /// A duration such as `500ms`, `10s`, `1m`, `2h`, `1d`.
+    /// A duration such as `500ms`, `10s`, `1m`, `2h`, `1d` (``TimeBounds/duration(_:allowed:)``).
     static func duration(_ text: String) -> Int64? {
-        let units: [(String, Int64)] = [("ms", 1_000_000), ("us", 1_000), ("ns", 1), ("s", 1_000_000_000), ("m", 60_000_000_000), ("h", 3_600_000_000_000), ("d", 86_400_000_000_000)]
-        for (suffix, scale) in units where text.hasSuffix(suffix) {
-            guard let count = Int64(text.dropLast(suffix.count)) else { return nil }
-            return count.multipliedReportingOverflow(by: scale).overflow ? nil : count * scale
-        }
-        return nil
+        TimeBounds.duration(text, allowed: ["ns", "us", "ms", "s", "m", "h", "d"])
     }
 }
 

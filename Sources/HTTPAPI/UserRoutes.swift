@@ -117,7 +117,7 @@ struct UserRoutes {
             let token = AuthenticationMiddleware<APIRequestContext>.cookie("tg_session", in: request)
                 ?? request.headers[.authorization].map { String($0.dropFirst(7)) }
             if let token, case .success(let record) = identity.authenticateToken(token) {
-                _ = try await identity.revokeToken(id: record.id, user: principal.subject, actor: principal.subject)
+                _ = try await identity.revokeToken(id: record.id, by: principal)
             }
             var headers = HTTPFields()
             headers.append(HTTPField(name: .setCookie, value: "tg_session=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict"))
@@ -170,14 +170,14 @@ struct UserRoutes {
         router.delete("api/v1/tokens/:id") { _, context in
             let principal = try context.requirePrincipal()
             let id = try context.parameters.require("id")
-            guard try await identity.revokeToken(id: id, user: principal.subject, actor: principal.subject) else {
+            guard try await identity.revokeToken(id: id, by: principal) else {
                 throw ProblemDetails(status: .notFound, code: "not_found", detail: "No token '\(id.prefix(40))' of yours.")
             }
             return Response(status: .noContent)
         }
         router.get("api/v1/users") { _, context in
             let principal = try context.requirePrincipal()
-            let users = identity.users().filter { principal.subject == "local-admin" || $0.tenant == principal.tenant }
+            let users = identity.users().filter { principal.administersAllTenants || $0.tenant == principal.tenant }
             return try HTTPJSON.encode(.ok, ["items": users.map(UserDocument.init)])
         }
     }

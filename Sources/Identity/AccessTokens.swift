@@ -46,7 +46,7 @@ extension IdentityService {
             throw UserError.unknown(principal.subject)
         }
         let role = role ?? user.role
-        guard role != .device, Permission.allCases.allSatisfy({ !role.allows($0) || user.role.allows($0) }) else {
+        guard role != .device, Self.role(role, isWithin: user.role) else {
             throw AccessTokenFailure.roleTooHigh(role)
         }
         let issued = try await self.issue(kind: .api, user: user, role: role, name: name, seconds: seconds, csrf: nil, mfaPending: false)
@@ -79,7 +79,16 @@ extension IdentityService {
             ConstantTime.equal(Array(record.secretHash.utf8), Array(Hex.sha256(Array(parts[2].utf8)).utf8))
         else { return .failure(.unknown) }
         guard record.expiresAt > WallClock.nowNanoseconds() else { return .failure(.expired) }
+        // A token is worth what its owner is worth now: a deleted user's tokens are dead, and a token whose
+        // role grants more than the owner's current role (the owner was demoted) is refused.
+        guard let owner = self.user(named: record.user), owner.tenant == record.tenant else { return .failure(.unknown) }
+        guard Self.role(record.role, isWithin: owner.role) else { return .failure(.roleTooHigh(record.role)) }
         return .success(record)
+    }
+
+    /// Whether every permission of `role` is also a permission of `limit`.
+    static func role(_ role: Role, isWithin limit: Role) -> Bool {
+        Permission.allCases.allSatisfy { !role.allows($0) || limit.allows($0) }
     }
 
     /// Whether `csrf` is the CSRF token of `session`.
@@ -88,9 +97,13 @@ extension IdentityService {
         return ConstantTime.equal(Array(expected.utf8), Array(Hex.sha256(Array(csrf.utf8)).utf8))
     }
 
-    /// Ends a session or revokes an API token of `user`.
-    public func revokeToken(id: String, user: String, actor: String) async throws -> Bool {
-        guard let record = self.state.withLock({ $0.accessTokens[id] }), record.user == user || actor == "local-admin" else { return false }
+    /// Ends a session or revokes an API token: the principal's own, or any for the local administrator.
+    /// - Returns: false when there is no such token that the principal may revoke.
+    public func revokeToken(id: String, by principal: Principal) async throws -> Bool {
+        guard let record = self.state.withLock({ $0.accessTokens[id] }),
+            principal.administersAllTenants || (record.user == principal.subject && record.tenant == principal.tenant)
+        else { return false }
+        let actor = principal.subject
         try await self.store.deleteAccessToken(id: id)
         self.state.withLock { $0.accessTokens[id] = nil }
         if record.kind == .api {
@@ -127,22 +140,32 @@ extension IdentityService {
     }
 
     /// Creates the first administrator with the setup token; the token then stops working.
+    ///
+    /// The token is taken out of the state in the same critical section that checks it, so that of many
+    /// concurrent requests with it exactly one proceeds; it is put back only when that one fails for a reason
+    /// the caller can correct (a refused name or password) and still no user exists.
     public func completeFirstAdminSetup(token: String, name: String, password: String, remote: String?) async throws -> UserRecord {
-        let valid = self.state.withLock { state -> Bool in
+        let claimed = self.state.withLock { state -> (hash: String, expiresAt: Int64)? in
             guard let setup = state.setup, state.users.isEmpty, setup.expiresAt > WallClock.nowNanoseconds(),
                 ConstantTime.equal(Array(setup.hash.utf8), Array(Hex.sha256(Array(token.utf8)).utf8))
-            else { return false }
-            return true
+            else { return nil }
+            state.setup = nil
+            return setup
         }
-        guard valid else {
-            try await self.audit.record(
-                tenant: .default, actor: remote ?? "unknown", action: "setup.admin", target: name, outcome: "deny",
+        guard let claimed else {
+            self.auditDenial(
+                tenant: .default, actor: Self.sourceAddress(remote) ?? "unknown", action: "setup.admin", target: String(name.prefix(64)),
                 detail: "wrong, used or expired setup token")
             throw SetupError.refused
         }
-        let user = try await self.addUser(name: name, tenant: .default, role: .admin, password: password, actor: "setup")
-        self.state.withLock { $0.setup = nil }
-        return user
+        do {
+            return try await self.addUser(name: name, tenant: .default, role: .admin, password: password, actor: "setup")
+        } catch {
+            self.state.withLock { state in
+                if state.users.isEmpty && state.setup == nil { state.setup = claimed }
+            }
+            throw error
+        }
     }
 }
 

@@ -105,9 +105,10 @@ public struct AuditLog: Sendable {
 }
 
 extension IdentityService {
-    /// Audit entries after `after`, oldest first.
-    public func auditEntries(after: Int64, limit: Int) async throws -> [AuditEntry] {
-        try await self.store.auditEntries(after: after, limit: limit)
+    /// Audit entries after `after`, oldest first; only `tenant`'s when it is given (the filter is part of the
+    /// query, so that a page holds `limit` entries of that tenant).
+    public func auditEntries(after: Int64, limit: Int, tenant: TenantID?) async throws -> [AuditEntry] {
+        try await self.store.auditEntries(after: after, limit: limit, tenant: tenant)
     }
 }
 
@@ -143,7 +144,7 @@ extension IdentityService {
 
     /// Verifies the chain, then every signed checkpoint against it.
     public func verifyAudit() async throws -> AuditChain.Finding {
-        let finding = try await AuditChain.verify { try await self.store.auditEntries(after: $0, limit: 1000) }
+        let finding = try await AuditChain.verify { try await self.store.auditEntries(after: $0, limit: 1000, tenant: nil) }
         guard case .intact(let count, _) = finding else { return finding }
         for (_, document) in try await self.store.loadSettings(prefix: "checkpoint/") {
             guard let checkpoint = try? JSONDecoder().decode(AuditCheckpoint.self, from: Data(document)),
@@ -153,7 +154,7 @@ extension IdentityService {
             if checkpoint.sequence > count {
                 return .truncated(after: count, checkpoint: checkpoint.sequence)
             }
-            let entry = try await self.store.auditEntries(after: checkpoint.sequence - 1, limit: 1).first
+            let entry = try await self.store.auditEntries(after: checkpoint.sequence - 1, limit: 1, tenant: nil).first
             if entry?.hash != checkpoint.hash { return .altered(sequence: checkpoint.sequence) }
         }
         return finding

@@ -1,31 +1,72 @@
 import Synchronization
 import TwinGuardCore
 
-/// Writes per-message denials (a device on a foreign topic, a refused certificate) to the audit log
-/// without letting a misbehaving device flood it: at most one entry per subject and kind of denial
-/// every 10 seconds. Every denial is still logged and counted where it happens.
+/// Writes repeated denials (a device on a foreign topic, a refused certificate, garbage sent to enrollment or
+/// setup) to the audit log without letting anyone flood it: at most one entry per subject and kind of denial
+/// every 10 seconds, and at most ``globalLimit`` denial entries a second in all. What it holds back it counts,
+/// and the next entry of the same kind says how many were coalesced into it. Every denial is still logged
+/// and counted where it happens.
 final class DenialAuditor: Sendable {
-    private let last = Mutex<[String: Int64]>([:])
-    static let interval: Int64 = 10_000_000_000
+    private struct State {
+        var last: [String: (at: Int64, suppressed: Int)] = [:]
+        var second: Int64 = 0
+        var inSecond = 0
+        /// Denials held back by the global limit, reported with the next entry that is written.
+        var overflow = 0
+    }
 
-    /// Whether a denial under `key` should be audited now.
-    func admit(_ key: String, now: Int64 = WallClock.nowNanoseconds()) -> Bool {
-        self.last.withLock { last in
-            if let previous = last[key], now - previous < Self.interval { return false }
-            if last.count > 100_000 { last.removeAll() }
-            last[key] = now
-            return true
+    private let state = Mutex(State())
+    /// One entry per key in this interval.
+    static let interval: Int64 = 10_000_000_000
+    /// Denial entries per second across all keys.
+    static let globalLimit = 20
+    /// Keys remembered; past it the table is cleared (the counts restart, the log stays bounded).
+    static let maximumKeys = 100_000
+
+    /// What to write for a denial under `key` now: nil to hold it back, else how many denials of this key
+    /// (and, during a flood, of others) were held back since the last entry.
+    func admit(_ key: String, now: Int64 = WallClock.nowNanoseconds()) -> (sameKind: Int, others: Int)? {
+        self.state.withLock { state in
+            if let previous = state.last[key], now - previous.at < Self.interval {
+                state.last[key]?.suppressed += 1
+                return nil
+            }
+            let second = now / 1_000_000_000
+            if second != state.second {
+                state.second = second
+                state.inSecond = 0
+            }
+            guard state.inSecond < Self.globalLimit else {
+                state.overflow += 1
+                return nil
+            }
+            state.inSecond += 1
+            if state.last.count >= Self.maximumKeys { state.last.removeAll() }
+            let coalesced = (state.last[key]?.suppressed ?? 0, state.overflow)
+            state.overflow = 0
+            state.last[key] = (now, 0)
+            return coalesced
         }
     }
 }
 
 extension IdentityService {
     /// Audits a denial, at most once per 10 s for the same subject and action (and target, when
-    /// `perTarget`: each refused route of a user is recorded, but not each repetition).
+    /// `perTarget`: each refused route of a user is recorded, but not each repetition); the entry says how many
+    /// repetitions it stands for.
     public func auditDenial(tenant: TenantID, actor: String, action: String, target: String, detail: String, perTarget: Bool = false) {
-        guard self.denials.admit("\(tenant.rawValue)\u{1F}\(actor)\u{1F}\(action)" + (perTarget ? "\u{1F}\(target)" : "")) else { return }
+        guard let coalesced = self.denials.admit("\(tenant.rawValue)\u{1F}\(actor)\u{1F}\(action)" + (perTarget ? "\u{1F}\(target)" : "")) else {
+            return
+        }
+        // Names and targets may come from an attacker: bounded before they reach the log.
+        let actor = String(actor.prefix(200))
+        let target = String(target.prefix(200))
+        var detail = String(detail.prefix(1_000))
+        if coalesced.sameKind > 0 { detail += " (and \(coalesced.sameKind) more like it before this entry, not recorded one by one)" }
+        if coalesced.others > 0 { detail += " (\(coalesced.others) other denials not recorded during a flood)" }
         let audit = self.audit
-        Task { _ = try? await audit.record(tenant: tenant, actor: actor, action: action, target: target, outcome: "deny", detail: detail) }
+        let entry = detail
+        Task { _ = try? await audit.record(tenant: tenant, actor: actor, action: action, target: target, outcome: "deny", detail: entry) }
     }
 
     /// A client certificate was refused in a TLS handshake.

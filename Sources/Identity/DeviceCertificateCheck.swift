@@ -22,7 +22,7 @@ public struct DeviceCertificateCheck: Sendable {
             switch self {
             case .unreadable: "the certificate cannot be parsed"
             case .unknownIssuer: "the certificate was not issued by this server's device CA"
-            case .expired(let notAfter): "the certificate expired at \(RFC3339.format(Int64(notAfter.timeIntervalSince1970 * 1e9)))"
+            case .expired(let notAfter): "the certificate expired at \(RFC3339.format(TimeBounds.clampedTime(secondsSinceEpoch: notAfter.timeIntervalSince1970)))"
             case .notYetValid: "the certificate is not valid yet"
             case .notForClients: "the certificate is not for client authentication"
             case .noIdentity: "the certificate names no TwinGuard twin"

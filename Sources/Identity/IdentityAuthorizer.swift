@@ -83,6 +83,10 @@ public struct IdentityAuthorizer: Authorizer {
         return decision
     }
 
+    public func noteRefusal(_ principal: Principal, action: String, target: String, reason: String) {
+        self.identity.auditDenial(tenant: principal.tenant, actor: principal.subject, action: action, target: target, detail: reason, perTarget: true)
+    }
+
     public func authorize(_ action: BrokerAction, for principal: Principal) -> AuthorizationDecision {
         switch principal.role {
         case .device:

@@ -263,8 +263,8 @@ extension IdentityService {
     private func recordIssued(_ certificate: Certificate, identity: DeviceIdentity, actor: String, action: String, detail: String) async throws {
         let record = DeviceCertificateRecord(
             serial: certificate.serialNumber.hex, tenant: identity.tenant, twin: identity.twin,
-            notBefore: Int64(certificate.notValidBefore.timeIntervalSince1970 * 1e9),
-            notAfter: Int64(certificate.notValidAfter.timeIntervalSince1970 * 1e9))
+            notBefore: TimeBounds.clampedTime(secondsSinceEpoch: certificate.notValidBefore.timeIntervalSince1970),
+            notAfter: TimeBounds.clampedTime(secondsSinceEpoch: certificate.notValidAfter.timeIntervalSince1970))
         try await self.store.saveCertificate(record)
         self.state.withLock { $0.record(record) }
         try await self.audit.record(

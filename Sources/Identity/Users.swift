@@ -40,6 +40,7 @@ public enum LoginFailure: Error, Equatable, CustomStringConvertible {
 /// Why a password or user was refused.
 public enum UserError: Error, Equatable, CustomStringConvertible {
     case invalidName
+    case reservedName(String)
     case invalidSites
     case passwordTooShort(minimum: Int)
     case commonPassword
@@ -49,6 +50,7 @@ public enum UserError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidName: "a user name is 1–64 characters of letters, digits, '.', '_', '-' or '@'"
+        case .reservedName(let name): "'\(name)' is reserved for a built-in principal; choose another user name"
         case .invalidSites: "sites are a non-empty list of site names (1–128 characters each)"
         case .passwordTooShort(let minimum): "the password must have at least \(minimum) characters"
         case .commonPassword: "the password is in the list of commonly used passwords; choose another"
@@ -91,6 +93,11 @@ extension IdentityService {
             name.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "._-@".unicodeScalars.contains($0) }),
             role != .device
         else { throw UserError.invalidName }
+        // The built-in principals' names: a user called 'local-admin' must not even look like the local administrator.
+        guard !Principal.reservedNames.contains(name.lowercased()) else {
+            self.auditDenial(tenant: tenant, actor: actor, action: "user.create", target: String(name.prefix(64)), detail: "reserved name")
+            throw UserError.reservedName(name)
+        }
         guard !self.hasUser(name) else { throw UserError.exists(name) }
         try Self.checkPassword(password)
         var user = UserRecord(

@@ -90,6 +90,10 @@ enum Migrations {
                 table.column("hash", .text).notNull()
             }
         }
+        // A tenant's audit pages are cut in the query, not after it (issue 14 §11).
+        migrator.registerMigration("v5-audit-tenant-index") { db in
+            try db.create(index: "audit_log_tenant_sequence", on: "audit_log", columns: ["tenant", "sequence"])
+        }
         return migrator
     }
 }

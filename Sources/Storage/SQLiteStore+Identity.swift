@@ -123,9 +123,15 @@ extension SQLiteStore: IdentityStore {
         }
     }
 
-    public func auditEntries(after: Int64, limit: Int) async throws -> [AuditEntry] {
+    public func auditEntries(after: Int64, limit: Int, tenant: TenantID?) async throws -> [AuditEntry] {
         try await self.identityRead("audit log") { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM audit_log WHERE sequence > ? ORDER BY sequence LIMIT ?", arguments: [after, limit])
+            if let tenant {
+                return try Row.fetchAll(
+                    db, sql: "SELECT * FROM audit_log WHERE tenant = ? AND sequence > ? ORDER BY sequence LIMIT ?",
+                    arguments: [tenant.rawValue, after, limit]
+                ).map(Self.auditEntry)
+            }
+            return try Row.fetchAll(db, sql: "SELECT * FROM audit_log WHERE sequence > ? ORDER BY sequence LIMIT ?", arguments: [after, limit])
                 .map(Self.auditEntry)
         }
     }

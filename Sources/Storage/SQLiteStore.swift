@@ -1,5 +1,8 @@
 import Foundation
 import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
 import TwinGuardCore
 
 /// The embedded metadata store: one SQLite database (WAL mode) in the data dir, accessed through GRDB.
@@ -12,6 +15,9 @@ public final class SQLiteStore: Sendable {
     /// - Throws: ``StorageError`` when the file cannot be opened or migrated.
     public init(path: String) throws {
         let pool: DatabasePool
+        // The database holds password hashes and token hashes: owner-only, like every secret in the data dir.
+        // SQLite gives its -wal and -shm files the mode of the database file.
+        Self.restrictToOwner(path)
         do {
             var configuration = Configuration()
             configuration.busyMode = .timeout(5)
@@ -21,6 +27,16 @@ public final class SQLiteStore: Sendable {
         }
         self.database = pool
         self.schemaVersion = try Self.migrate(pool)
+        for suffix in ["-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
+            chmod(path + suffix, 0o600)
+        }
+    }
+
+    /// Creates `path` with mode 0600 when missing, and takes group and other rights off an existing one.
+    private static func restrictToOwner(_ path: String) {
+        let descriptor = open(path, O_RDWR | O_CREAT, 0o600)
+        if descriptor >= 0 { Glibc.close(descriptor) }
+        chmod(path, 0o600)
     }
 
     /// An in-memory store, for tests.

@@ -87,6 +87,10 @@ public protocol Authorizer: Sendable {
     func authorize(_ action: BrokerAction, for principal: Principal) -> AuthorizationDecision
     /// Counts one message of `bytes` against the principal's rate limits (after it was authorized).
     func admit(messageOf bytes: Int, from principal: Principal) -> RateDecision
+
+    /// Records a refusal the broker decided itself (a client id that belongs to another principal's session),
+    /// for the audit log.
+    func noteRefusal(_ principal: Principal, action: String, target: String, reason: String)
 }
 
 extension Authorizer {
@@ -95,4 +99,6 @@ extension Authorizer {
 
     /// By default nobody is rate-limited.
     public func admit(messageOf bytes: Int, from principal: Principal) -> RateDecision { .admit }
+
+    public func noteRefusal(_ principal: Principal, action: String, target: String, reason: String) {}
 }

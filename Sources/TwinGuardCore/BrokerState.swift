@@ -84,12 +84,17 @@ public struct StoredSession: Sendable, Codable, Equatable {
     public var incomingQoS2: [UInt16]
     /// The device twin that owns the session (certificate-authenticated devices); absent for others.
     public var ownerTwin: String?
+    /// The principal that owns the session (``Principal/ownerKey``); absent in sessions saved before owners
+    /// were recorded, which the next principal to resume them claims.
+    public var owner: String?
 
     public init(
         tenant: TenantID, clientID: String, protocolVersion: UInt8, expiryInterval: UInt32, disconnectedAt: Int64?,
-        subscriptions: [StoredSubscription], outgoing: [StoredOutgoing], incomingQoS2: [UInt16], ownerTwin: String? = nil
+        subscriptions: [StoredSubscription], outgoing: [StoredOutgoing], incomingQoS2: [UInt16], ownerTwin: String? = nil,
+        owner: String? = nil
     ) {
         self.ownerTwin = ownerTwin
+        self.owner = owner ?? ownerTwin.map { "device:" + $0 }
         self.tenant = tenant
         self.clientID = clientID
         self.protocolVersion = protocolVersion

@@ -30,14 +30,9 @@ public struct DownsampleTier: Sendable, Codable, Equatable {
         return tiers
     }
 
-    /// `30s`, `5m`, `1h`, `7d`, `2w` in ns.
+    /// `30s`, `5m`, `1h`, `7d`, `2w` in ns (positive, within ``TimeBounds/longestDuration``).
     public static func duration(_ text: String) -> Int64? {
-        let units: [(String, Int64)] = [("s", 1_000_000_000), ("m", 60_000_000_000), ("h", 3_600_000_000_000), ("d", 86_400_000_000_000), ("w", 604_800_000_000_000)]
-        for (suffix, scale) in units where text.hasSuffix(suffix) {
-            guard let count = Int64(text.dropLast(suffix.count)), count > 0, count < Int64.max / scale else { return nil }
-            return count * scale
-        }
-        return nil
+        guard let ns = TimeBounds.duration(text, allowed: ["s", "m", "h", "d", "w"]), ns > 0 else { return nil }
+        return ns
     }
 }
-

@@ -204,8 +204,8 @@ public protocol IdentityStore: Sendable {
     func saveSetting(key: String, document: [UInt8]) async throws
     func loadSettings(prefix: String) async throws -> [(key: String, document: [UInt8])]
 
-    /// Entries with a sequence above `after`, in sequence order.
-    func auditEntries(after: Int64, limit: Int) async throws -> [AuditEntry]
+    /// Entries with a sequence above `after`, in sequence order; only `tenant`'s when it is given.
+    func auditEntries(after: Int64, limit: Int, tenant: TenantID?) async throws -> [AuditEntry]
     /// The last entry, if any.
     func lastAuditEntry() async throws -> AuditEntry?
 }

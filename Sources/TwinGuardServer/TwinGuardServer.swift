@@ -149,11 +149,13 @@ public struct TwinGuardServer: Sendable {
         var httpLogger = logger
         httpLogger[metadataKey: "component"] = "http"
         let host = configuration.bind
-        let dependencies = HTTPAPIDependencies(
+        var dependencies = HTTPAPIDependencies(
             isReady: { mqttServer.boundListeners.count == expectedListeners }, authorizer: authorizer, registry: registry,
             ingestor: ingestor, timeSeries: timeSeries, commands: commands, tiers: { policy.tiers($0) },
             metrics: { metrics.render() }, identity: identity, analytics: anomalies, webhooks: webhooks, localAdminToken: adminFile.token,
             peerCertificate: { channel in tls.clientCertificate(try? await channel.nioSSL_peerCertificate().get()) })
+        dependencies.metricsAccess = MetricsAccess(
+            isPublic: configuration.publicMetrics, token: try MetricsToken.load(dataDir: configuration.dataDir))
         if let configuredHTTPPort = configuration.httpPort {
             services.append(
                 try HTTPAPIServer.makeApplication(

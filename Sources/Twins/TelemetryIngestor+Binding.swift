@@ -28,6 +28,11 @@ extension TelemetryIngestor {
                 return
             }
             for point in points {
+                // One check for every path in (JSON, line protocol, MQTT, HTTP): later range arithmetic relies on it.
+                guard TimeBounds.contains(point.timestamp) else {
+                    report.reject(point.location, TelemetryIngestor.TimestampProblem.outOfRange.message, inMessage: point.message)
+                    continue
+                }
                 let binding: SeriesBinding
                 switch self.bind(point.rawSeries, fixedTwin: point.fixedTwin, tenant: tenant, now: now, state: &state, report: &report) {
                 case .success(let found): binding = found

@@ -129,11 +129,12 @@ public final class TelemetryIngestor: Sendable {
         for (path, object) in objects {
             var timestamp = now
             if let ts = object["ts"] {
-                guard let parsed = Self.timestamp(ts) else {
-                    report.reject("\(path).ts", "expected integer ns since the epoch or an RFC 3339 time", inMessage: message)
+                switch Self.timestamp(ts) {
+                case .success(let parsed): timestamp = parsed
+                case .failure(let problem):
+                    report.reject("\(path).ts", problem.message, inMessage: message)
                     continue
                 }
-                timestamp = parsed
             }
             var fields: [(String, FieldValue)] = []
             var bad = false
@@ -170,17 +171,30 @@ public final class TelemetryIngestor: Sendable {
         try await self.timeSeries.waitUntilDurable(receipt)
     }
 
-    static func timestamp(_ value: JSONValue) -> Int64? {
+    /// Why a point's time was refused.
+    struct TimestampProblem: Error {
+        var message: String
+        static let malformed = Self(message: "expected integer ns since the epoch or an RFC 3339 time")
+        static let outOfRange = Self(message: "time is outside the accepted range \(TimeBounds.rangeDescription)")
+    }
+
+    /// A JSON `ts`: integer ns or RFC 3339, within ``TimeBounds``.
+    static func timestamp(_ value: JSONValue) -> Result<Int64, TimestampProblem> {
         switch value {
         case .integer(let integer):
-            return integer
+            return TimeBounds.contains(integer) ? .success(integer) : .failure(.outOfRange)
         case .number(let number):
-            guard number == number.rounded(), abs(number) < 9.2e18 else { return nil }
-            return Int64(number)
+            guard number == number.rounded() else { return .failure(.malformed) }
+            guard number >= Double(TimeBounds.earliest), number <= Double(TimeBounds.latest) else { return .failure(.outOfRange) }
+            return .success(Int64(number))
         case .string(let text):
-            return RFC3339.parse(text)
+            do throws(RFC3339.ParseError) {
+                return .success(try RFC3339.parseChecked(text))
+            } catch {
+                return .failure(error == .outOfRange ? .outOfRange : .malformed)
+            }
         default:
-            return nil
+            return .failure(.malformed)
         }
     }
 }

@@ -32,6 +32,9 @@ struct ServerOptions: ParsableArguments {
     @Flag(name: .customLong("allow-anonymous"), help: "Development mode: anonymous clients act as admin of tenant 'default'.")
     var allowAnonymous = false
 
+    @Flag(name: .customLong("public-metrics"), help: "Serve /metrics without credentials (default: the metrics token or an admin).")
+    var publicMetrics = false
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String?
 
@@ -50,6 +53,7 @@ struct ServerOptions: ParsableArguments {
         add("bind", self.bind)
         add("log_level", self.logLevel)
         if self.allowAnonymous { overrides.append(("allow_anonymous", "true")) }
+        if self.publicMetrics { overrides.append(("metrics.public", "true")) }
         return overrides
     }
 

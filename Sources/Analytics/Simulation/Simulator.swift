@@ -4,6 +4,10 @@ import TwinGuardCore
 public enum Simulator {
     /// At most this many steps in one run (ten years at one-minute steps).
     public static let maximumSteps = 5_300_000
+    /// The shortest step, in seconds (1 µs).
+    public static let shortestStep = 1e-6
+    /// The longest horizon or step, in seconds: 100 years, so that times in the result stay within ``TimeBounds``.
+    public static let longestSeconds: Double = 100 * 366 * 86_400
 
     /// A simulation request (`POST /api/v1/twins/{id}/simulate`).
     public struct Request: Codable, Sendable {
@@ -77,12 +81,20 @@ public enum Simulator {
         let dynamics = StateDynamics.of(definition.kind)
         let parameters = try dynamics.resolve(definition.parameters ?? [:], request.parameters ?? [:])
         let step = request.step ?? 60
-        guard step.isFinite, step > 0 else { throw AnalyticsError(.invalidParameters, "step must be a positive number of seconds") }
-        guard request.horizon.isFinite, request.horizon > 0 else { throw AnalyticsError(.invalidParameters, "horizon must be a positive number of seconds") }
-        let steps = Int((request.horizon / step).rounded(.up))
-        guard steps <= Self.maximumSteps else {
-            throw AnalyticsError(.invalidParameters, "\(steps) steps is more than \(Self.maximumSteps); use a longer step or a shorter horizon")
+        guard step.isFinite, step >= Self.shortestStep, step <= Self.longestSeconds else {
+            throw AnalyticsError(.invalidParameters, "step must be a number of seconds from \(Self.shortestStep) to \(Self.longestSeconds)")
         }
+        guard request.horizon.isFinite, request.horizon > 0, request.horizon <= Self.longestSeconds else {
+            throw AnalyticsError(.invalidParameters, "horizon must be a positive number of seconds up to \(Self.longestSeconds)")
+        }
+        // Compare as a Double before converting: Int(∞) or Int(1e300) would trap.
+        let ratio = (request.horizon / step).rounded(.up)
+        guard ratio <= Double(Self.maximumSteps) else {
+            throw AnalyticsError(
+                .invalidParameters,
+                "\(ratio < 1e15 ? String(Int64(ratio)) : String(ratio)) steps is more than \(Self.maximumSteps); use a longer step or a shorter horizon")
+        }
+        let steps = Int(ratio)
         guard let initial = request.initial ?? current, initial.isFinite else {
             throw AnalyticsError(.notEnoughData, "the twin has no current \(dynamics.variable)"
                 + (definition.stateField.map { " (field '\($0)' has no value yet)" } ?? " (the model names no stateField)") + "; send 'initial'")
@@ -101,7 +113,10 @@ public enum Simulator {
         }
         var inputs = try inputValues(request.inputs, over: try inputValues(definition.inputs, over: dynamics.inputs.map(\.defaultValue)))
         let startInputs = inputs
-        var schedule = try (request.schedule ?? []).sorted { $0.at < $1.at }.map { change throws(AnalyticsError) in
+        for change in request.schedule ?? [] where !(change.at.isFinite && change.at >= 0 && change.at <= request.horizon) {
+            throw AnalyticsError(.invalidParameters, "a schedule entry's 'at' must be a number of seconds from 0 to the horizon")
+        }
+        var schedule = (request.schedule ?? []).sorted { $0.at < $1.at }.map { change in
             (step: Int((change.at / step).rounded(.down)), change: change)
         }
         schedule.reverse()
@@ -145,7 +160,7 @@ public enum Simulator {
                     crossed[position] = true
                     let after = Double(index) * step
                     crossings.append(Crossing(
-                        name: threshold.name, after: after, time: RFC3339.format(now &+ Int64(after * 1e9)), value: state,
+                        name: threshold.name, after: after, time: RFC3339.format(now &+ TimeBounds.clampedTime(secondsSinceEpoch: after)), value: state,
                         failure: threshold.failure == true))
                 }
             }

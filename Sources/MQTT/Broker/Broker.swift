@@ -79,7 +79,8 @@ public final class Broker: Sendable {
     /// `announce` sends the CONNACK, before anything the resumed session resends.
     func openSession(
         key: SessionKey, cleanStart: Bool, connection: ActiveConnection, version: ProtocolVersion,
-        expiryInterval: UInt32, will: PendingWill?, now: Int64, ownerTwin: String?, announce: (_ sessionPresent: Bool) -> Void
+        expiryInterval: UInt32, will: PendingWill?, now: Int64, ownerTwin: String?, owner: String,
+        announce: (_ sessionPresent: Bool) -> Void
     ) -> OpenedSession? {
         let space = self.space(for: key.tenant)
         let opened = self.sessions.withLock {
@@ -87,12 +88,12 @@ public final class Broker: Sendable {
             if let existing = sessions[key] {
                 // A session belongs to the identity that made it: another device (or a user) using the same
                 // client id must not take it over or read what is queued for it.
-                guard existing.ownerTwin == ownerTwin else { return nil }
+                guard existing.admitsOwner(owner) else { return nil }
                 if !cleanStart { return (existing, true, nil) }
             }
             let fresh = Session(
                 key: key, space: space, version: version, expiryInterval: expiryInterval, limits: self.limits,
-                statistics: self.statistics, dirtyTracker: self.dirty, ownerTwin: ownerTwin)
+                statistics: self.statistics, dirtyTracker: self.dirty, ownerTwin: ownerTwin, owner: owner)
             let old = sessions.updateValue(fresh, forKey: key)
             return (fresh, false, old)
         }
@@ -113,7 +114,7 @@ public final class Broker: Sendable {
             // A fresh session replaces any stored one with the same key.
             self.markSessionGone(key)
         }
-        self.deviceMessages?.presenceChanged(tenant: key.tenant, clientID: session.presenceName, online: true)
+        if let twin = session.ownerTwin { self.deviceMessages?.presenceChanged(tenant: key.tenant, clientID: twin, online: true) }
         return OpenedSession(session: session, sessionPresent: present)
     }
 
@@ -154,7 +155,9 @@ public final class Broker: Sendable {
         let now = WallClock.nowNanoseconds()
         let outcome = session.detach(writer, publishWill: publishWill, now: now)
         guard outcome.wasCurrent else { return }
-        self.deviceMessages?.presenceChanged(tenant: session.key.tenant, clientID: session.presenceName, online: false)
+        if let twin = session.ownerTwin {
+            self.deviceMessages?.presenceChanged(tenant: session.key.tenant, clientID: twin, online: false)
+        }
         if let will = outcome.willNow {
             self.publish(will, in: session.space, now: now)
         }
@@ -225,7 +228,8 @@ public final class Broker: Sendable {
     func restoredSession(key: SessionKey, space: TopicSpace, version: ProtocolVersion, stored: StoredSession) -> Session {
         let session = Session(
             key: key, space: space, version: version, expiryInterval: stored.expiryInterval, limits: self.limits,
-            statistics: self.statistics, dirtyTracker: self.dirty, ownerTwin: stored.ownerTwin)
+            statistics: self.statistics, dirtyTracker: self.dirty, ownerTwin: stored.ownerTwin,
+            owner: stored.owner)
         self.sessions.withLock { $0[key] = session }
         return session
     }

@@ -191,7 +191,7 @@ extension MQTTConnectionHandler {
         guard
             let opened = self.broker.openSession(
                 key: key, cleanStart: connect.cleanStart, connection: connection, version: version, expiryInterval: expiry,
-                will: will, now: now, ownerTwin: ownerTwin,
+                will: will, now: now, ownerTwin: ownerTwin, owner: principal.ownerKey,
                 announce: { sessionPresent in
                     writer.send(
                         .connack(ConnAckPacket(sessionPresent: sessionPresent, reasonCode: .success, properties: connAckProperties)))
@@ -201,6 +201,9 @@ extension MQTTConnectionHandler {
             self.logger.notice(
                 "client id belongs to another identity",
                 metadata: ["mqtt.client_id": "\(clientID)", "auth.decision": "deny", "auth.principal": "\(principal)"])
+            self.broker.authorizer.noteRefusal(
+                principal, action: "mqtt.connect", target: clientID,
+                reason: "client id '\(clientID)' belongs to a session of another identity")
             self.refuse(connect, reason: .notAuthorized, message: "client id '\(clientID)' belongs to another identity", context: context)
             return
         }

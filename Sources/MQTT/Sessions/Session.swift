@@ -10,9 +10,12 @@ import TwinGuardCore
 /// contend when they deliver to the same session.
 final class Session: Sendable {
     let key: SessionKey
-    /// The device twin whose certificate opened the session; only that device may resume or take it
-    /// over, and it is the name presence is reported under. `nil` for users and development clients.
+    /// The device twin whose certificate opened the session: the twin presence is reported for. `nil` for
+    /// users and development clients, whose sessions say nothing about any twin's presence.
     let ownerTwin: String?
+    /// The principal that owns the session (``TwinGuardCore/Principal/ownerKey``): only it may resume or take
+    /// it over. `nil` only for a session restored from before owners were recorded, until one claims it.
+    private let owner: Mutex<String?>
     /// The topic space of the session's tenant.
     let space: TopicSpace
     let limits: BrokerLimits
@@ -43,10 +46,11 @@ final class Session: Sendable {
 
     init(
         key: SessionKey, space: TopicSpace, version: ProtocolVersion, expiryInterval: UInt32, limits: BrokerLimits,
-        statistics: BrokerStatistics, dirtyTracker: DirtyTracker, ownerTwin: String? = nil
+        statistics: BrokerStatistics, dirtyTracker: DirtyTracker, ownerTwin: String? = nil, owner: String? = nil
     ) {
         self.key = key
         self.ownerTwin = ownerTwin
+        self.owner = Mutex(owner ?? ownerTwin.map { "device:" + $0 })
         self.space = space
         self.limits = limits
         self.statistics = statistics
@@ -54,8 +58,19 @@ final class Session: Sendable {
         self.state = Mutex(State(version: version, expiryInterval: expiryInterval))
     }
 
-    /// The name presence is reported under: the owning twin, or the client id.
-    var presenceName: String { self.ownerTwin ?? self.key.clientID }
+    /// Whether `owner` may resume or take over this session; a session without an owner is claimed by it.
+    func admitsOwner(_ owner: String) -> Bool {
+        self.owner.withLock { current in
+            guard let known = current else {
+                current = owner
+                return true
+            }
+            return known == owner
+        }
+    }
+
+    /// The owner key, for storage.
+    var ownerKey: String? { self.owner.withLock { $0 } }
 
     /// Whether a client is connected to the session now (read without the lock).
     var isConnected: Bool { self.connected.load(ordering: .relaxed) }
@@ -254,7 +269,8 @@ final class Session: Sendable {
                 disconnectedAt: state.disconnectedAt,
                 subscriptions: state.subscriptions.map { $0.value.stored(filter: $0.key) },
                 outgoing: inflight + state.queue.map { $0.stored(packetID: nil) },
-                incomingQoS2: state.incomingQoS2.sorted(), ownerTwin: self.ownerTwin)
+                incomingQoS2: state.incomingQoS2.sorted(), ownerTwin: self.ownerTwin,
+                owner: self.ownerKey)
         }
     }
 

@@ -136,7 +136,7 @@ public enum AdminAccess {
             let data = try JSONSerialization.data(withJSONObject: answer["entries"] ?? [])
             return try JSONDecoder().decode([AuditEntry].self, from: data)
         case .offline(let data):
-            return try await data.identity.auditEntries(after: after, limit: 1000)
+            return try await data.identity.auditEntries(after: after, limit: 1000, tenant: nil)
         }
     }
 }

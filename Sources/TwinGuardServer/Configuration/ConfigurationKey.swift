@@ -87,6 +87,9 @@ extension ConfigurationKey {
         Self(name: "allow_anonymous", expected: "true or false") { config, value throws(ConfigurationError) in
             config.allowAnonymous = try value.bool(for: "allow_anonymous")
         },
+        Self(name: "metrics.public", expected: "true or false") { config, value throws(ConfigurationError) in
+            config.publicMetrics = try value.bool(for: "metrics.public")
+        },
         Self(name: "log_level", expected: "trace, debug, info, notice, warning, error or critical") {
             config, value throws(ConfigurationError) in
             guard let level = Logger.Level(rawValue: value.text.lowercased()) else {

@@ -13,6 +13,9 @@ public struct ServerConfiguration: Sendable {
     /// Development and test mode: anonymous clients act as operator of tenant `default`.
     public var allowAnonymous = false
     public var logLevel = Logger.Level.info
+    /// Whether `/metrics` answers without credentials (`metrics.public`); otherwise it needs the metrics token
+    /// (`DATA/metrics.token`) or an administrator of tenant `default`.
+    public var publicMetrics = false
 
     /// Plain MQTT over TCP; `nil` turns the listener off.
     public var mqttPort: Int? = 1883

@@ -169,7 +169,7 @@ public struct InfluxQLParser {
     private mutating func optionalWhere() throws(TimeSeriesError) -> TagCondition? {
         guard self.accept(.keyword("WHERE")) else { return nil }
         let expression = try self.orExpression()
-        var bounds = TimeBounds()
+        var bounds = QueryTimeRange()
         let condition = try self.split(expression, into: &bounds, underOr: false)
         return condition
     }
@@ -209,7 +209,7 @@ public struct InfluxQLParser {
         statement.retentionPolicy = policy
         if self.accept(.keyword("WHERE")) {
             let expression = try self.orExpression()
-            var bounds = TimeBounds()
+            var bounds = QueryTimeRange()
             let condition = try self.split(expression, into: &bounds, underOr: false)
             statement.condition = condition
             statement.from = bounds.from
@@ -341,7 +341,8 @@ public struct InfluxQLParser {
         case regex(String)
     }
 
-    struct TimeBounds {
+    /// The `time` conditions of a WHERE clause.
+    struct QueryTimeRange {
         var from: Int64?
         var to: Int64?
     }
@@ -399,32 +400,57 @@ public struct InfluxQLParser {
             let amount: Int64
             switch self.next().kind {
             case .duration(let ns): amount = ns
-            case .number(let number, true) where abs(number) < 9.2e18: amount = Int64(number)
+            case .number(let number, true) where abs(number) <= Double(TwinGuardCore.TimeBounds.longestDuration): amount = Int64(number)
             default:
                 self.index -= 1
                 throw self.unexpected("a duration")
             }
-            guard let base = self.timeValue(value) else { throw .invalidQuery("error parsing query: arithmetic needs a time") }
-            let (result, overflow) = minus ? base.subtractingReportingOverflow(amount) : base.addingReportingOverflow(amount)
-            guard !overflow else { throw .invalidQuery("error parsing query: time out of range") }
+            guard let base = try self.timeValue(value) else { throw .invalidQuery("error parsing query: arithmetic needs a time") }
+            guard amount <= TwinGuardCore.TimeBounds.longestDuration else { throw Self.timeOutOfRange }
+            // Both within TimeBounds, so the sum cannot overflow; the result must be within them too.
+            let result = minus ? base - amount : base + amount
+            guard TwinGuardCore.TimeBounds.contains(result) else { throw Self.timeOutOfRange }
             value = .time(result)
         }
         return value
     }
 
-    private func timeValue(_ operand: Operand) -> Int64? {
+    static var timeOutOfRange: TimeSeriesError {
+        .invalidQuery("error parsing query: time out of range: use times from \(TwinGuardCore.TimeBounds.rangeDescription)")
+    }
+
+    /// The time an operand names, within ``TwinGuardCore/TimeBounds``.
+    /// - Returns: nil when the operand is no time.
+    /// - Throws: when it is a time outside the accepted range.
+    private func timeValue(_ operand: Operand) throws(TimeSeriesError) -> Int64? {
+        let time: Int64
         switch operand {
-        case .time(let ns): return ns
-        case .number(let number): return abs(number) < 9.2e18 ? Int64(number) : nil
+        case .time(let ns): time = ns
+        case .number(let number):
+            guard number.isFinite else { return nil }
+            guard abs(number) <= Double(TwinGuardCore.TimeBounds.latest) else { throw Self.timeOutOfRange }
+            time = Int64(number)
         case .string(let text):
-            if let parsed = RFC3339.parse(text) { return parsed }
-            return RFC3339.parse(text.replacingOccurrences(of: " ", with: "T") + (text.contains("Z") ? "" : "Z"))
+            let normalized = text.contains("T") ? text : text.replacingOccurrences(of: " ", with: "T")
+            let candidates = [text, normalized + (normalized.hasSuffix("Z") || normalized.contains("+") ? "" : "Z")]
+            var parsed: Int64?
+            for candidate in candidates where parsed == nil {
+                do throws(RFC3339.ParseError) {
+                    parsed = try RFC3339.parseChecked(candidate)
+                } catch {
+                    if error == .outOfRange { throw Self.timeOutOfRange }
+                }
+            }
+            guard let parsed else { return nil }
+            time = parsed
         default: return nil
         }
+        guard TwinGuardCore.TimeBounds.contains(time) else { throw Self.timeOutOfRange }
+        return time
     }
 
     /// Separates time bounds (only in top-level AND) from tag conditions.
-    private func split(_ expression: Expression, into bounds: inout TimeBounds, underOr: Bool) throws(TimeSeriesError) -> TagCondition? {
+    private func split(_ expression: Expression, into bounds: inout QueryTimeRange, underOr: Bool) throws(TimeSeriesError) -> TagCondition? {
         switch expression {
         case .and(let left, let right):
             let lhs = try self.split(left, into: &bounds, underOr: underOr)
@@ -443,7 +469,7 @@ public struct InfluxQLParser {
                 guard !underOr else {
                     throw .invalidQuery("error parsing query: time conditions under OR are not supported at line 1, char \(position)")
                 }
-                guard let time = self.timeValue(right) else {
+                guard let time = try self.timeValue(right) else {
                     throw .invalidQuery("error parsing query: invalid time value for comparison at line 1, char \(position)")
                 }
                 switch op {
