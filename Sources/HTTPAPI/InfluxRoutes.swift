@@ -11,6 +11,8 @@ import Twins
 struct InfluxRoutes {
     static let paths: Set<String> = ["/write", "/query", "/ping"]
     static let maximumBody = 64 * 1_048_576
+    /// The most a gzip body may expand to (it is ingested in batches while it expands).
+    static let maximumDecompressedBody = 256 * 1_048_576
     static let version = "1.8.10-twinguard"
 
     let dependencies: HTTPAPIDependencies
@@ -64,14 +66,23 @@ struct InfluxRoutes {
         } catch {
             return Self.influxError(.contentTooLarge, "request entity too large: at most \(Self.maximumBody / 1_048_576) MiB a request")
         }
+        // Batches of whole lines, so that memory is bounded by a batch, not by the (decompressed) body.
+        var batches = LineProtocolBatches(ingestor: self.dependencies.ingestor, tenant: tenant, precision: precision)
         if request.headers[.contentEncoding]?.lowercased() == "gzip" {
             do throws(Gzip.Failure) {
-                body = try Gzip.decompress(body, limit: 4 * Self.maximumBody)
+                // First only measure and check it (nothing kept), so that a damaged or oversized body stores
+                // nothing; then decode again into the batches.
+                try Gzip.decompress(body, limit: Self.maximumDecompressedBody) { _ in }
+                try Gzip.decompress(body, limit: Self.maximumDecompressedBody) { batches.append($0) }
             } catch {
-                return Self.influxError(.badRequest, "unable to decode gzip body: \(error.message)")
+                let status: HTTPResponse.Status = error.tooLarge ? .contentTooLarge : .badRequest
+                return Self.influxError(status, "unable to decode gzip body: \(error.message)")
             }
+        } else {
+            batches.append(body)
         }
-        let report = self.dependencies.ingestor.writeLineProtocol(body, tenant: tenant, precision: precision)
+        body = []
+        let report = batches.finish()
         do throws(TimeSeriesError) {
             try await self.dependencies.ingestor.waitUntilDurable(report)
         } catch {
@@ -82,7 +93,7 @@ struct InfluxRoutes {
             if report.accepted == 0 && report.rejected.count == 1 && report.rejected[0].path == "$" {
                 return Self.influxError(.notFound, first)
             }
-            let message = "partial write: \(first) dropped=\(report.rejected.count)"
+            let message = "partial write: \(first) dropped=\(report.rejectedCount)"
             return Self.influxError(.badRequest, message)
         }
         return Response(status: .noContent, headers: [HTTPField.Name("X-Influxdb-Version")!: Self.version])

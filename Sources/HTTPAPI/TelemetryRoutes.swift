@@ -27,7 +27,7 @@ struct TelemetryRoutes {
                 var problem = ProblemDetails(
                     status: .unprocessableContent, code: "rejected_telemetry",
                     detail: "\(report.rejected.count) point(s) refused, \(report.accepted) stored: \(report.rejected[0].path): \(report.rejected[0].message)")
-                problem.errors = report.rejected.map { ProblemDetails.Issue(path: $0.path, message: $0.message) }
+                problem.errors = report.rejected.prefix(IngestReport.maximumListed).map { ProblemDetails.Issue(path: $0.path, message: $0.message) }
                 throw problem
             }
             if !report.flagged.isEmpty {

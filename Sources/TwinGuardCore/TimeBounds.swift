@@ -37,13 +37,6 @@ public enum TimeBounds {
         return Int64(nanoseconds)
     }
 
-    /// Nanoseconds for a whole number of seconds.
-    /// - Returns: nil when negative or longer than ``longestDuration``.
-    public static func nanoseconds(seconds: Int64) -> Int64? {
-        guard seconds >= 0, seconds <= Self.longestDuration / 1_000_000_000 else { return nil }
-        return seconds * 1_000_000_000
-    }
-
     /// The duration units of `10s`, `500ms`, `2h` in the order they must be tried (longest suffix first).
     public static let durationUnits: [(suffix: String, nanoseconds: Int64)] = [
         ("ns", 1), ("us", 1_000), ("µs", 1_000), ("ms", 1_000_000), ("s", 1_000_000_000), ("m", 60_000_000_000),

@@ -16,11 +16,35 @@ public struct IngestReport: Sendable {
     /// For a batch of messages: the message of each refusal in `rejected`.
     var rejectedMessages: [Int] = []
 
+    /// Refusals beyond ``maximumListed``, counted but not listed (a body of a million bad lines must not
+    /// become a million messages).
+    public var unlistedRejections = 0
+    /// How many refusals are listed at most.
+    public static let maximumListed = 1_000
+
+    /// Every refusal, listed or not.
+    public var rejectedCount: Int { self.rejected.count + self.unlistedRejections }
+
+    /// Every refusal of one batch is listed (an MQTT batch answers each message by it); ``merge(_:)`` keeps
+    /// at most ``maximumListed`` over the batches of a request.
     mutating func reject(_ path: String, _ message: String, inMessage index: Int = 0) {
         self.rejected.append(.init(path: path, message: message))
         self.rejectedMessages.append(index)
     }
     var receipt: TimeSeriesStore.Receipt?
+
+    /// Adds the outcome of a later batch of the same request.
+    mutating func merge(_ other: IngestReport) {
+        self.accepted += other.accepted
+        let room = max(0, Self.maximumListed - self.rejected.count)
+        self.rejected += other.rejected.prefix(room)
+        self.rejectedMessages += other.rejectedMessages.prefix(room)
+        self.unlistedRejections += other.unlistedRejections + max(0, other.rejected.count - room)
+        self.flagged += other.flagged.prefix(max(0, Self.maximumListed - self.flagged.count))
+        self.createdTwins += other.createdTwins
+        // The WAL syncs in order: the latest position being durable means every earlier one is.
+        if let later = other.receipt, later.position >= (self.receipt?.position ?? 0) { self.receipt = later }
+    }
 }
 
 /// Turns telemetry in every accepted format (line protocol, JSON) into points of twins: maps series to
@@ -69,12 +93,24 @@ public final class TelemetryIngestor: Sendable {
         return report
     }
 
+    /// Line protocol that starts at line `firstLineNumber` of a longer body (``LineProtocolBatches``).
+    func writeLineProtocol(
+        _ body: [UInt8], tenant: TenantID, precision: TimePrecision, now: Int64, firstLineNumber: Int
+    ) -> IngestReport {
+        var report = IngestReport()
+        var points: [PendingPoint] = []
+        Self.parseLineProtocol(
+            body, precision: precision, twin: nil, now: now, message: 0, firstLineNumber: firstLineNumber, into: &points, report: &report)
+        self.store(points, tenant: tenant, now: now, into: &report)
+        return report
+    }
+
     static func parseLineProtocol(
-        _ body: [UInt8], precision: TimePrecision, twin: String?, now: Int64, message: Int, into points: inout [PendingPoint],
-        report: inout IngestReport
+        _ body: [UInt8], precision: TimePrecision, twin: String?, now: Int64, message: Int, firstLineNumber: Int = 1,
+        into points: inout [PendingPoint], report: inout IngestReport
     ) {
         LineProtocol.parse(
-            body, precision: precision, now: now,
+            body, precision: precision, now: now, firstLineNumber: firstLineNumber,
             onLine: { line in
                 points.append(PendingPoint(
                     rawSeries: line.rawSeries, fields: line.fields, timestamp: line.timestamp, location: "line \(line.lineNumber)",

@@ -62,8 +62,9 @@ public enum LineProtocol {
     ///   - body: the request body.
     ///   - precision: unit of the timestamps.
     ///   - now: ns timestamp for lines without one.
+    ///   - firstLineNumber: the number of the body's first line (a batch of a longer body starts later).
     public static func parse(
-        _ body: [UInt8], precision: TimePrecision, now: Int64,
+        _ body: [UInt8], precision: TimePrecision, now: Int64, firstLineNumber: Int = 1,
         onLine: (inout LineProtocolLine) -> Void, onError: (LineProtocolError) -> Void
     ) {
         var terminated = body
@@ -72,7 +73,7 @@ public enum LineProtocol {
             var line = LineProtocolLine()
             line.fields.reserveCapacity(16)
             var start = 0
-            var number = 0
+            var number = firstLineNumber - 1
             let end = buffer.count - 1
             while start < end {
                 var stop = start

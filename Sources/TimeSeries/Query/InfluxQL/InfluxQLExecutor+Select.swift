@@ -2,7 +2,7 @@ import Foundation
 import TwinGuardCore
 
 extension InfluxQLExecutor {
-    func select(_ statement: SelectStatement, tenant: TenantID) throws(TimeSeriesError) -> [InfluxSeries] {
+    func select(_ statement: SelectStatement, tenant: TenantID, budget: inout QueryBudget) throws(TimeSeriesError) -> [InfluxSeries] {
         let regexes = try Self.compile(statement.condition)
         let policy = statement.retentionPolicy.flatMap { $0 == "autogen" ? nil : $0 }
         if let policy, !self.tiers(tenant).contains(where: { $0.name == policy }) {
@@ -28,8 +28,8 @@ extension InfluxQLExecutor {
         for (tags, members) in orderedGroups {
             let rows =
                 statement.isAggregate
-                ? try self.aggregateRows(statement, members: members)
-                : try self.rawRows(statement, members: members, groupKeys: Set(groupKeys))
+                ? try self.aggregateRows(statement, members: members, budget: &budget)
+                : try self.rawRows(statement, members: members, groupKeys: Set(groupKeys), budget: &budget)
             guard var (columns, values) = rows, !values.isEmpty else { continue }
             if statement.descending { values.reverse() }
             if let limit = statement.limit { values = Array(values.prefix(limit)) }
@@ -57,7 +57,9 @@ extension InfluxQLExecutor {
         return names
     }
 
-    private func aggregateRows(_ statement: SelectStatement, members: [SeriesInfo]) throws(TimeSeriesError) -> ([String], [[InfluxValue]])? {
+    private func aggregateRows(
+        _ statement: SelectStatement, members: [SeriesInfo], budget: inout QueryBudget
+    ) throws(TimeSeriesError) -> ([String], [[InfluxValue]])? {
         let from = statement.from ?? .min
         let to = statement.to ?? .max
         var columnsData: [ColumnData] = []
@@ -71,6 +73,7 @@ extension InfluxQLExecutor {
             var type: FieldType?
             for series in members {
                 guard let column = series.columns.first(where: { $0.field == name }) else { continue }
+                try budget.checkTime()
                 let data = try self.store.read(column: column.id, from: from, to: to)
                 if let known = type, known != data.type {
                     if known == .string || data.type == .string { continue }
@@ -100,6 +103,10 @@ extension InfluxQLExecutor {
                 let buckets = overflow2 ? "more than \(self.maximumBuckets)" : "\(span / interval)"
                 throw .invalidQuery("too many buckets (\(buckets)): narrow the time range or widen the GROUP BY time interval")
             }
+            // Every aggregate makes a value per bucket: counted before the buckets are made.
+            try budget.spend((Int(span / interval) + 1) * max(functions.count, 1))
+        } else {
+            try budget.spend(max(functions.count, 1))
         }
         var results: [[BucketValue]] = []
         for (column, function) in zip(columnsData, functions) {
@@ -146,7 +153,9 @@ extension InfluxQLExecutor {
         return .double(low + (high - low) * fraction)
     }
 
-    private func rawRows(_ statement: SelectStatement, members: [SeriesInfo], groupKeys: Set<String>) throws(TimeSeriesError) -> ([String], [[InfluxValue]])? {
+    private func rawRows(
+        _ statement: SelectStatement, members: [SeriesInfo], groupKeys: Set<String>, budget: inout QueryBudget
+    ) throws(TimeSeriesError) -> ([String], [[InfluxValue]])? {
         var fieldNames: [String] = []
         var tagColumns: [String] = []
         var aliases: [SelectField] = []
@@ -181,6 +190,8 @@ extension InfluxQLExecutor {
             for (position, name) in order.enumerated() where fieldNames.contains(name) {
                 guard let column = series.columns.first(where: { $0.field == name }) else { continue }
                 let data = try self.store.read(column: column.id, from: from, to: to)
+                // The answer keeps at most LIMIT rows a series; what is read beyond them is the stored data's size.
+                try budget.spend(statement.limit.map { min($0, data.count) } ?? data.count)
                 for index in 0..<data.count {
                     let key = RowKey(time: data.timestamps[index], series: seriesIndex)
                     if table[key] == nil {

@@ -10,6 +10,11 @@ public struct InfluxQLExecutor: Sendable {
     public var now: @Sendable () -> Int64 = { WallClock.nowNanoseconds() }
     /// At most this many buckets per series in one query.
     public var maximumBuckets = 1_000_000
+    /// At most this many values (rows × columns) produced by one statement, so that one query cannot take the
+    /// server's memory (``QueryBudget``).
+    public var maximumValues = 2_000_000
+    /// The longest one statement may run.
+    public var timeLimit: Duration = .seconds(10)
     /// The downsampling tiers of a tenant, shown as retention policies.
     public var tiers: @Sendable (TenantID) -> [DownsampleTier] = { _ in [] }
 
@@ -24,7 +29,8 @@ public struct InfluxQLExecutor: Sendable {
         do throws(TimeSeriesError) {
             switch statement {
             case .select(let select):
-                result.series = try self.select(select, tenant: tenant)
+                var budget = QueryBudget(values: self.maximumValues, timeLimit: self.timeLimit)
+                result.series = try self.select(select, tenant: tenant, budget: &budget)
             case .showDatabases:
                 result.series = [InfluxSeries(name: "databases", columns: ["name"], values: self.databases().sorted().map { [.string($0)] })]
             case .showRetentionPolicies:
@@ -94,15 +100,17 @@ public struct InfluxQLExecutor: Sendable {
 
     // MARK: Tag conditions
 
-    static func compile(_ condition: TagCondition?) throws(TimeSeriesError) -> [String: NSRegularExpression] {
-        var result: [String: NSRegularExpression] = [:]
+    /// The regular expressions of a condition, compiled once per statement. They run in linear time
+    /// (``LinearRegex``): no pattern can make a query backtrack.
+    static func compile(_ condition: TagCondition?) throws(TimeSeriesError) -> [String: LinearRegex] {
+        var result: [String: LinearRegex] = [:]
         func visit(_ condition: TagCondition) throws(TimeSeriesError) {
             switch condition {
             case .matches(_, let pattern), .notMatches(_, let pattern):
-                do {
-                    result[pattern] = try NSRegularExpression(pattern: pattern)
+                do throws(LinearRegex.SyntaxError) {
+                    result[pattern] = try LinearRegex(pattern)
                 } catch {
-                    throw .invalidQuery("error parsing regex /\(pattern)/: \(error.localizedDescription)")
+                    throw .invalidQuery("error parsing regex /\(pattern.prefix(200))/: \(error.description)")
                 }
             case .and(let left, let right), .or(let left, let right):
                 try visit(left)
@@ -114,15 +122,14 @@ public struct InfluxQLExecutor: Sendable {
         return result
     }
 
-    static func matches(_ condition: TagCondition?, _ key: SeriesKey, _ regexes: [String: NSRegularExpression]) -> Bool {
+    static func matches(_ condition: TagCondition?, _ key: SeriesKey, _ regexes: [String: LinearRegex]) -> Bool {
         guard let condition else { return true }
         switch condition {
         case .always: return true
         case .equals(let tag, let value): return (key.tag(tag) ?? "") == value
         case .notEquals(let tag, let value): return (key.tag(tag) ?? "") != value
         case .matches(let tag, let pattern), .notMatches(let tag, let pattern):
-            let text = key.tag(tag) ?? ""
-            let found = regexes[pattern]?.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+            let found = regexes[pattern]?.matches(key.tag(tag) ?? "") ?? false
             if case .matches = condition { return found }
             return !found
         case .and(let left, let right): return Self.matches(left, key, regexes) && Self.matches(right, key, regexes)
