@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Identity
 import Logging
+import Synchronization
 import TimeSeries
 import TwinGuardCore
 import Twins
@@ -10,6 +11,12 @@ import Twins
 /// Analytics over HTTP: a twin's recent anomalies, what-if simulation and calibration of its state
 /// model, alerts (list, acknowledge, resolve) and webhook subscriptions.
 struct AnalyticsRoutes {
+    /// The largest RUL model file accepted (an 800-tree ensemble of three is a few MiB).
+    static let maximumModelFile = 32 * 1_048_576
+    /// The largest body of run-to-failure histories (C-MAPSS FD004's training set is about 10 MiB of text).
+    static let maximumTrainingBody = 32 * 1_048_576
+    /// Whether a training runs now: one at a time, so that uploads cannot take every core.
+    static let training = Atomic<Bool>(false)
     let dependencies: HTTPAPIDependencies
 
     func register(on router: Router<APIRequestContext>) {
@@ -63,7 +70,7 @@ struct AnalyticsRoutes {
             let principal = try context.requirePrincipal()
             let id = try ModelRoutes.id(context)
             let binding = try self.rulBinding(id, tenant: principal.tenant)
-            let body = try await HTTPJSON.body(request, limit: 256 * 1_048_576)
+            let body = try await HTTPJSON.body(request, limit: Self.maximumModelFile)
             let model = try Self.mapping { try RULModel.decode(Data(body), name: "the request body") }
             try Self.mapping { try self.dependencies.analytics.rul.install(model, binding: binding, tenant: principal.tenant, modelID: id) }
             try await self.dependencies.identity.audit.record(
@@ -75,7 +82,7 @@ struct AnalyticsRoutes {
             let principal = try context.requirePrincipal()
             let id = try ModelRoutes.id(context)
             let binding = try self.rulBinding(id, tenant: principal.tenant)
-            let body = try await HTTPJSON.body(request, limit: 64 * 1_048_576)
+            let body = try await HTTPJSON.body(request, limit: Self.maximumTrainingBody)
             let cap = try request.uri.queryParameters["cap"].map { text throws -> Double in
                 guard let cap = Double(String(text)), cap >= 1, cap <= 100_000 else {
                     throw ProblemDetails(status: .badRequest, code: "invalid_query", detail: "cap must be a number of cycles from 1 to 100000")
@@ -89,7 +96,12 @@ struct AnalyticsRoutes {
                 return trees
             }
             let logger = context.logger
-            // Training is CPU-heavy: off the event loops.
+            // Training is CPU-heavy: off the event loops, and one at a time on the server.
+            guard Self.training.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+                throw ProblemDetails(
+                    status: .tooManyRequests, code: "training_busy", detail: "A RUL model is being trained; try again when it has finished.")
+            }
+            defer { Self.training.store(false, ordering: .releasing) }
             let model = try await Task.detached(priority: .utility) {
                 try Self.mapping {
                     let histories = try TurbofanFile.parse(String(decoding: body, as: UTF8.self), name: "the request body")

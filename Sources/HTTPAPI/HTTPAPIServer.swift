@@ -34,6 +34,8 @@ public struct HTTPAPIDependencies: Sendable {
     public var localAdminToken: String?
     /// Who may read `/metrics` besides the local administrator and the installation's own administrators.
     public var metricsAccess = MetricsAccess()
+    /// Live streams open per principal and in all (SSE and WebSocket alike).
+    public var streams = StreamAdmission()
     /// The verified client certificate of an HTTPS connection, if the client sent one.
     public var peerCertificate: @Sendable (any Channel) async -> ClientCertificate?
 

@@ -18,11 +18,12 @@ struct StreamRoutes {
             let principal = try context.requirePrincipal()
             let id = try context.parameters.require("id")
             _ = try self.dependencies.registry.twin(id, tenant: principal.tenant)
-            return self.stream(self.dependencies.eventFilter(principal, twin: id, kinds: Self.kinds(request)), context)
+            return try self.stream(self.dependencies.eventFilter(principal, twin: id, kinds: Self.kinds(request)), principal, context)
         }
         router.get("api/v1/events/stream") { request, context in
             let principal = try context.requirePrincipal()
-            return self.stream(self.dependencies.eventFilter(principal, twin: request.form["twin"], kinds: Self.kinds(request)), context)
+            return try self.stream(
+                self.dependencies.eventFilter(principal, twin: request.form["twin"], kinds: Self.kinds(request)), principal, context)
         }
     }
 
@@ -30,9 +31,14 @@ struct StreamRoutes {
         (request.form["kinds"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
-    private func stream(_ filter: EventHub.Filter, _ context: APIRequestContext) -> Response {
+    private func stream(_ filter: EventHub.Filter, _ principal: Principal, _ context: APIRequestContext) throws -> Response {
+        let admission = self.dependencies.streams
+        guard admission.admit(principal) else {
+            throw ProblemDetails(status: .tooManyRequests, code: "too_many_streams", detail: admission.refusal)
+        }
         let events = self.dependencies.registry.events.subscribe(filter)
         let body = ResponseBody { writer in
+            defer { admission.release(principal) }
             try await writer.write(ByteBuffer(string: ": connected\n\n"))
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -1,3 +1,4 @@
+import Logging
 import MQTTCodec
 import Synchronization
 import TwinGuardCore
@@ -47,10 +48,23 @@ extension Broker {
             let session = self.restoredSession(key: key, space: space, version: version, stored: stored)
             session.restore(stored, now: now)
             self.storedSessions.withLock { _ = $0.insert(key) }
-            for (raw, options) in session.subscriptions {
+            let owner = session.ownerKey ?? ""
+            var dropped = 0
+            for (raw, options) in session.subscriptions.sorted(by: { $0.key < $1.key }) {
                 guard let filter = TopicFilter(raw) else { continue }
+                // A session saved before the caps existed (or under larger ones) keeps what fits today.
+                guard session.subscriptionCount <= self.limits.maxSubscriptionsPerSession, self.subscriptionQuota.reserve(owner) else {
+                    _ = session.removeSubscription(raw)
+                    dropped += 1
+                    continue
+                }
                 space.subscriptions.subscribe(session, to: filter, options: options)
                 self.statistics.subscriptions.add(1, ordering: .relaxed)
+            }
+            if dropped > 0 {
+                self.logger.warning(
+                    "restored session over its subscription limit: subscriptions dropped",
+                    metadata: ["mqtt.client_id": "\(stored.clientID)", "mqtt.subscriptions_dropped": "\(dropped)"])
             }
         }
     }

@@ -22,6 +22,8 @@ public final class Broker: Sendable {
     private let openConnections = Atomic<Int>(0)
     /// Sessions that have a row in the store, so that sessions never stored cost no store work.
     let storedSessions = Mutex<Set<SessionKey>>([])
+    /// Subscriptions held per principal (``BrokerLimits/maxSubscriptionsPerPrincipal``).
+    let subscriptionQuota: SubscriptionQuota
     private let deviceMessageHandler = Mutex<(any DeviceMessageHandler)?>(nil)
 
     /// The platform's consumer of device messages (telemetry, reported state); set before listeners open.
@@ -40,6 +42,7 @@ public final class Broker: Sendable {
         self.limits = limits
         self.authorizer = authorizer
         self.logger = logger
+        self.subscriptionQuota = SubscriptionQuota(limit: limits.maxSubscriptionsPerPrincipal)
     }
 
     /// The topic space of `tenant`, created on first use.
@@ -128,7 +131,9 @@ public final class Broker: Sendable {
     /// Ends a session: removes its subscriptions, publishes a will still waiting, closes its connection.
     private func retire(_ session: Session, takenOverBy: Bool) {
         let now = WallClock.nowNanoseconds()
-        for (raw, _) in session.subscriptions {
+        let subscriptions = session.subscriptions
+        self.subscriptionQuota.release(session.ownerKey ?? "", count: subscriptions.count)
+        for (raw, _) in subscriptions {
             if let filter = TopicFilter(raw), session.space.subscriptions.unsubscribe(session, from: filter) {
                 self.statistics.subscriptions.subtract(1, ordering: .relaxed)
             }

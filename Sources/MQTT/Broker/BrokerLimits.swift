@@ -24,8 +24,13 @@ public struct BrokerLimits: Sendable, Equatable {
     public var topicAliasMaximum = 64
     /// QoS 2 messages a client may have unreleased at once (advertised as Receive Maximum).
     public var receiveMaximum = 1_000
-    /// Largest session expiry interval granted, seconds.
-    public var maxSessionExpirySeconds: UInt32 = UInt32.max
+    /// Largest session expiry interval granted, seconds (30 days): a client that never returns does not keep
+    /// its session and queue for ever.
+    public var maxSessionExpirySeconds: UInt32 = 30 * 86_400
+    /// Topic filters one session may subscribe to; more are refused with reason 0x97 (quota exceeded).
+    public var maxSubscriptionsPerSession = 1_000
+    /// Topic filters one principal (a user, a device) may hold over all its sessions.
+    public var maxSubscriptionsPerPrincipal = 10_000
 
     public init() {}
 }

@@ -270,6 +270,25 @@ extension MQTTConnectionHandler {
                 codes.append(.notAuthorized)
                 continue
             }
+            if !client.session.hasSubscription(request.filter) {
+                // A new filter counts against the session's cap and its principal's.
+                let owner = client.principal.ownerKey
+                guard client.session.subscriptionCount < self.broker.limits.maxSubscriptionsPerSession,
+                    self.broker.subscriptionQuota.reserve(owner)
+                else {
+                    self.logViolation {
+                        $0.notice(
+                            "subscription refused: quota",
+                            metadata: ["mqtt.filter": "\(request.filter.prefix(200))", "auth.decision": "deny", "auth.principal": "\(client.principal)"])
+                    }
+                    self.broker.authorizer.noteRefusal(
+                        client.principal, action: "mqtt.subscribe", target: "subscription quota",
+                        reason: "at most \(self.broker.limits.maxSubscriptionsPerSession) subscriptions a session and "
+                            + "\(self.broker.limits.maxSubscriptionsPerPrincipal) a principal")
+                    codes.append(.quotaExceeded)
+                    continue
+                }
+            }
             let options = SubscriptionOptions(request, identifier: identifier)
             let existed = client.session.addSubscription(request.filter, options: options)
             if !space.subscriptions.subscribe(client.session, to: filter, options: options) {
@@ -299,6 +318,7 @@ extension MQTTConnectionHandler {
                 continue
             }
             let existed = client.session.removeSubscription(raw)
+            if existed { self.broker.subscriptionQuota.release(client.principal.ownerKey) }
             if client.session.space.subscriptions.unsubscribe(client.session, from: filter) {
                 self.broker.statistics.subscriptions.subtract(1, ordering: .relaxed)
             }

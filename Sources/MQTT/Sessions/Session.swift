@@ -218,6 +218,12 @@ final class Session: Sendable {
 
     var subscriptions: [String: SubscriptionOptions] { self.state.withLock { $0.subscriptions } }
 
+    /// How many filters the session subscribes to.
+    var subscriptionCount: Int { self.state.withLock { $0.subscriptions.count } }
+
+    /// Whether the session subscribes to `filter`.
+    func hasSubscription(_ filter: String) -> Bool { self.state.withLock { $0.subscriptions[filter] != nil } }
+
     // MARK: Incoming QoS 2 (§4.3.3)
 
     /// Records an incoming QoS 2 packet id.

@@ -115,6 +115,20 @@ extension ConfigurationKey {
         .integer("limits.max_keepalive", \.limits.maxKeepAliveSeconds, 1...65_535),
         .integer("limits.topic_alias_maximum", \.limits.topicAliasMaximum, 0...65_535),
         .integer("limits.receive_maximum", \.limits.receiveMaximum, 1...65_535),
+        .integer("limits.max_subscriptions_per_session", \.limits.maxSubscriptionsPerSession, 1...1_000_000),
+        .integer("limits.max_subscriptions_per_principal", \.limits.maxSubscriptionsPerPrincipal, 1...100_000_000),
+        Self(name: "limits.max_session_expiry", expected: "seconds from 0 to 4294967295") { config, value throws(ConfigurationError) in
+            let seconds: Int? =
+                switch value {
+                case .integer(let number): number
+                case .string(let text): Int(text)
+                default: nil
+                }
+            guard let seconds, let bounded = UInt32(exactly: seconds) else {
+                throw .invalidValue(key: "limits.max_session_expiry", value: value.text, expected: "seconds from 0 to 4294967295")
+            }
+            config.limits.maxSessionExpirySeconds = bounded
+        },
         .seconds("broker.persist_interval", \.persistIntervalSeconds),
         .seconds("broker.sys_interval", \.sysIntervalSeconds),
         .seconds("telemetry.checkpoint_interval", \.checkpointIntervalSeconds),
