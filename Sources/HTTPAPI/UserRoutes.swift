@@ -58,13 +58,14 @@ struct UserRoutes {
             case mfaRequired = "mfa_required"
         }
 
-        init(_ user: UserRecord) {
+        /// - Parameter locked: whether the user is locked out from some address now.
+        init(_ user: UserRecord, locked: Bool = false) {
             self.name = user.name
             self.tenant = user.tenant.rawValue
             self.role = user.role.rawValue
             self.mfaEnrolled = user.totpSecret != nil
             self.mfaRequired = user.role.requiresMFA
-            self.locked = (user.lockedUntil ?? 0) > WallClock.nowNanoseconds()
+            self.locked = locked
             self.sites = user.sites
         }
     }
@@ -76,7 +77,7 @@ struct UserRoutes {
             do {
                 let user = try await identity.completeFirstAdminSetup(
                     token: body.token, name: body.name, password: body.password, remote: context.channel.remoteAddress.map { "\($0)" })
-                return try HTTPJSON.encode(.created, UserDocument(user))
+                return try HTTPJSON.encode(.created, UserDocument(user, locked: identity.isLockedOut(user.name)))
             } catch let error as SetupError {
                 throw ProblemDetails(status: .forbidden, code: "setup_refused", detail: error.description)
             } catch let error as UserError {
@@ -129,7 +130,7 @@ struct UserRoutes {
             guard let user = identity.user(named: principal.subject) else {
                 return try HTTPJSON.encode(.ok, ["name": principal.subject, "role": principal.role.rawValue, "tenant": principal.tenant.rawValue])
             }
-            return try HTTPJSON.encode(.ok, UserDocument(user))
+            return try HTTPJSON.encode(.ok, UserDocument(user, locked: identity.isLockedOut(user.name)))
         }
         router.post("api/v1/me/totp") { _, context in
             let principal = try context.requirePrincipal()
@@ -178,7 +179,7 @@ struct UserRoutes {
         router.get("api/v1/users") { _, context in
             let principal = try context.requirePrincipal()
             let users = identity.users().filter { principal.administersAllTenants || $0.tenant == principal.tenant }
-            return try HTTPJSON.encode(.ok, ["items": users.map(UserDocument.init)])
+            return try HTTPJSON.encode(.ok, ["items": users.map { UserDocument($0, locked: identity.isLockedOut($0.name)) }])
         }
     }
 }

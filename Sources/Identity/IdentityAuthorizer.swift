@@ -20,7 +20,10 @@ public struct IdentityAuthorizer: Authorizer {
         if let certificate = credentials.certificate { return self.certificateDecision(certificate) }
         if let name = credentials.username, name.hasPrefix("device/") { return nil }
         if let name = credentials.username, self.identity.hasUser(name) { return nil }
-        return self.fallback?.authenticateImmediately(credentials) ?? (self.fallback == nil ? self.refusal(credentials) : nil)
+        let immediate = self.fallback?.authenticateImmediately(credentials) ?? (self.fallback == nil ? self.refusal(credentials) : nil)
+        // A refused name goes the slow way, where it costs what a wrong password costs.
+        if case .refused = immediate, credentials.username != nil { return nil }
+        return immediate
     }
 
     public func authenticate(_ credentials: ConnectCredentials) async -> AuthenticationResult {
@@ -55,8 +58,13 @@ public struct IdentityAuthorizer: Authorizer {
                 return .refused(.badCredentials)
             }
         }
-        if let fallback { return await fallback.authenticate(credentials) }
-        return self.refusal(credentials)
+        let result = await self.fallback?.authenticate(credentials) ?? self.refusal(credentials)
+        if case .refused = result, let name = credentials.username {
+            self.identity.refuseUnknownUser(
+                name: name, password: credentials.password.map { String(decoding: $0, as: UTF8.self) } ?? "",
+                remote: credentials.remoteAddress, channel: "mqtt")
+        }
+        return result
     }
 
     private func refusal(_ credentials: ConnectCredentials) -> AuthenticationResult {

@@ -34,6 +34,8 @@ public final class IdentityService: Sendable {
     let pendingRescores = Mutex<Set<DeviceKey>>([])
     /// Failed logins per source address.
     let loginSources = SourceFailureCounter(limit: IdentityService.sourceFailureLimit)
+    /// Failed logins per (user, source address) and the lockouts they start.
+    let lockouts = LoginLockouts()
     /// Keeps per-message denials from flooding the audit log.
     let denials = DenialAuditor()
     /// The per-device message and byte rates.

@@ -18,7 +18,7 @@ public enum LoginFailure: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .badCredentials: "wrong user name or password"
-        case .locked(let until): "too many failed logins: the account is locked until \(RFC3339.format(until))"
+        case .locked(let until): "too many failed logins from this address: locked out from it until \(RFC3339.format(until))"
         case .mfaRequired: "this account needs a one-time code (TOTP) as well"
         case .badTOTP: "the one-time code is wrong"
         case .reusedTOTP: "the one-time code was used already; wait for the next one"
@@ -63,10 +63,10 @@ public enum UserError: Error, Equatable, CustomStringConvertible {
 extension IdentityService {
     /// The shortest password accepted.
     public static let minimumPasswordLength = 12
-    /// Failed logins in a row before the account locks.
-    public static let lockoutThreshold = 5
-    /// How long a lockout lasts.
-    public static let lockoutSeconds: Int64 = 15 * 60
+    /// Whether `name` is locked out from some address now.
+    public func isLockedOut(_ name: String) -> Bool {
+        self.lockouts.isLockedAnywhere(user: name, now: WallClock.nowNanoseconds())
+    }
 
     /// Whether a user with this name exists.
     public func hasUser(_ name: String) -> Bool {
@@ -120,6 +120,7 @@ extension IdentityService {
         try Self.checkPassword(password)
         user.passwordHash = Bcrypt.hash(password, cost: 11)
         user.lockedUntil = nil
+        self.lockouts.clear(user: name)
         try await self.store.saveUser(user)
         self.state.withLock { $0.users[Self.userKey(name)] = user }
         try await self.audit.record(tenant: user.tenant, actor: actor, action: "user.password.reset", target: name, outcome: "success", detail: "")
@@ -153,13 +154,17 @@ extension IdentityService {
         name: String, password: String, totp: String?, remote: String?, channel: String, interactive: Bool, auditSuccess: Bool
     ) async -> Result<UserRecord, LoginFailure> {
         guard var user = self.state.withLock({ $0.users[Self.userKey(name)] }) else {
-            _ = Bcrypt.verify(password, hash: Self.decoyHash)
-            await self.recordLogin(tenant: .default, name: name, outcome: "failure", detail: "unknown user", remote: remote, channel: channel)
+            self.spendDecoyLogin(name: name, password: password, remote: remote, channel: channel)
             return .failure(.badCredentials)
         }
         let now = WallClock.nowNanoseconds()
-        if let until = user.lockedUntil, until > now {
-            await self.recordLogin(tenant: user.tenant, name: name, outcome: "deny", detail: "account locked", remote: remote, channel: channel)
+        let source = Self.sourceAddress(remote) ?? "unknown"
+        if let until = self.lockouts.lockedUntil(user: user.name, source: source, now: now) {
+            // The password is not even checked: a locked-out source learns nothing more.
+            _ = Bcrypt.verify(password, hash: Self.decoyHash)
+            self.auditDenial(
+                tenant: user.tenant, actor: user.name, action: "user.login", target: channel,
+                detail: "locked out from \(source) until \(RFC3339.format(until))")
             return .failure(.locked(until: until))
         }
         let failure: LoginFailure?
@@ -175,17 +180,17 @@ extension IdentityService {
             failure = nil
         }
         if let failure {
-            if failure != .mfaRequired {
-                user.failedLogins += 1
-                if user.failedLogins >= Self.lockoutThreshold { user.lockedUntil = now + Self.lockoutSeconds * 1_000_000_000 }
-                await self.saveQuietly(user)
-            }
+            var lockout: Int64?
+            if failure != .mfaRequired { lockout = self.lockouts.noteFailure(user: user.name, source: source, now: now) }
             await self.recordLogin(
                 tenant: user.tenant, name: name, outcome: "failure",
-                detail: failure.description + (user.lockedUntil.map { $0 > now ? "; locked" : "" } ?? ""), remote: remote, channel: channel)
+                detail: failure.description + (lockout.map { "; locked out from \(source) until \(RFC3339.format($0))" } ?? ""),
+                remote: remote, channel: channel)
             return .failure(failure)
         }
+        self.lockouts.noteSuccess(user: user.name, source: source)
         if user.failedLogins != 0 || user.lockedUntil != nil {
+            // Account-wide lockouts of earlier versions are lifted by the first success.
             user.failedLogins = 0
             user.lockedUntil = nil
             await self.saveQuietly(user)
@@ -199,10 +204,14 @@ extension IdentityService {
     }
 
     private func verifyPassword(_ password: String, user: UserRecord) -> Bool {
-        let key = Hex.sha256(Array((user.passwordHash + "\u{0}" + password).utf8))
-        let now = WallClock.nowNanoseconds()
+        self.verifyCached(password, hash: user.passwordHash, now: WallClock.nowNanoseconds())
+    }
+
+    /// bcrypt verification, remembered (as a hash of hash and password) for a minute when it succeeds.
+    func verifyCached(_ password: String, hash passwordHash: String, now: Int64) -> Bool {
+        let key = Hex.sha256(Array((passwordHash + "\u{0}" + password).utf8))
         if let until = self.state.withLock({ $0.verifiedPasswords[key] }), until > now { return true }
-        guard Bcrypt.verify(password, hash: user.passwordHash) else { return false }
+        guard Bcrypt.verify(password, hash: passwordHash) else { return false }
         // bcrypt is slow on purpose; a verified password is remembered (as a hash) for a minute so that HTTP
         // Basic clients are not slowed to a crawl.
         self.state.withLock { state in
@@ -259,6 +268,27 @@ extension IdentityService {
         } catch {
             self.logger.error("audit entry not written", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// Refuses credentials that name no user and no other kind of account (over HTTP Basic or MQTT), at the
+    /// cost of a real login: a bcrypt verification, the per-source failure count and a (coalesced) audit entry.
+    /// So a wrong name takes as long as a wrong password and cannot be tried faster (issue 14 §8).
+    public func refuseUnknownUser(name: String, password: String, remote: String?, channel: String) {
+        if let source = Self.sourceAddress(remote), !self.loginSources.allows(source) {
+            self.auditDenial(tenant: .default, actor: source, action: "user.login", target: channel, detail: LoginFailure.tooManyFromSource.description)
+            _ = Bcrypt.verify(password, hash: Self.decoyHash)
+            return
+        }
+        self.spendDecoyLogin(name: name, password: password, remote: remote, channel: channel)
+        if let source = Self.sourceAddress(remote) { self.loginSources.noteFailure(source) }
+    }
+
+    private func spendDecoyLogin(name: String, password: String, remote: String?, channel: String) {
+        _ = Bcrypt.verify(password, hash: Self.decoyHash)
+        // Coalesced per source: a flood of invented names is one entry per 10 s, with its count.
+        self.auditDenial(
+            tenant: .default, actor: Self.sourceAddress(remote) ?? "unknown", action: "user.login", target: channel,
+            detail: "unknown user '\(name.prefix(64))'")
     }
 
     /// A bcrypt hash to verify against for unknown users, so that timing does not tell which names exist.

@@ -135,7 +135,7 @@ extension MQTTConnectionHandler {
             case .deny(let why) = self.broker.authorizer.authorize(.publish(topic: will.topic), for: principal)
         {
             self.broker.statistics.authorizationDenials.add(1, ordering: .relaxed)
-            self.logger.notice("will topic denied", metadata: ["auth.decision": "deny", "auth.reason": "\(why)"])
+            self.logViolation { $0.notice("will topic denied", metadata: ["auth.decision": "deny", "auth.reason": "\(why)"]) }
             self.refuse(connect, reason: .notAuthorized, message: "not allowed to publish the will on '\(will.topic)'", context: context)
             return
         }
@@ -198,9 +198,9 @@ extension MQTTConnectionHandler {
                 })
         else {
             self.broker.statistics.authorizationDenials.add(1, ordering: .relaxed)
-            self.logger.notice(
+            self.logViolation { $0.notice(
                 "client id belongs to another identity",
-                metadata: ["mqtt.client_id": "\(clientID)", "auth.decision": "deny", "auth.principal": "\(principal)"])
+                metadata: ["mqtt.client_id": "\(clientID)", "auth.decision": "deny", "auth.principal": "\(principal)"]) }
             self.broker.authorizer.noteRefusal(
                 principal, action: "mqtt.connect", target: clientID,
                 reason: "client id '\(clientID)' belongs to a session of another identity")

@@ -58,15 +58,15 @@ extension MQTTConnectionHandler {
         if Broker.isSystemTopic(topic) {
             // The broker's own statistics are read-only for clients (as on Mosquitto).
             self.broker.statistics.authorizationDenials.add(1, ordering: .relaxed)
-            self.logger.notice(
-                "publish denied", metadata: ["mqtt.topic": "\(topic)", "auth.decision": "deny", "auth.reason": "$SYS is read-only"])
+            self.logViolation { $0.notice(
+                "publish denied", metadata: ["mqtt.topic": "\(topic)", "auth.decision": "deny", "auth.reason": "$SYS is read-only"]) }
             self.rejectPublish(publish, client: client, reason: .notAuthorized, message: "$SYS topics are read-only", context: context)
             return
         }
         if case .deny(let why) = self.broker.authorizer.authorize(.publish(topic: topic), for: client.principal) {
             statistics.authorizationDenials.add(1, ordering: .relaxed)
-            self.logger.notice(
-                "publish denied", metadata: ["mqtt.topic": "\(topic)", "auth.decision": "deny", "auth.reason": "\(why)"])
+            self.logViolation { $0.notice(
+                "publish denied", metadata: ["mqtt.topic": "\(topic)", "auth.decision": "deny", "auth.reason": "\(why)"]) }
             self.rejectPublish(publish, client: client, reason: .notAuthorized, message: "not authorized to publish to '\(topic)'", context: context)
             return
         }
@@ -195,7 +195,7 @@ extension MQTTConnectionHandler {
         context: ChannelHandlerContext
     ) {
         guard client.version.hasProperties else {
-            self.logger.info("publish refused, closing 3.1.1 connection", metadata: ["error": "\(message)"])
+            self.logViolation { $0.info("publish refused, closing 3.1.1 connection", metadata: ["error": "\(message)"]) }
             client.writer.close()
             self.markClosing()
             return
@@ -264,9 +264,9 @@ extension MQTTConnectionHandler {
             }
             if case .deny(let why) = self.broker.authorizer.authorize(.subscribe(filter: filter.filter), for: client.principal) {
                 self.broker.statistics.authorizationDenials.add(1, ordering: .relaxed)
-                self.logger.notice(
+                self.logViolation { $0.notice(
                     "subscribe denied",
-                    metadata: ["mqtt.filter": "\(request.filter)", "auth.decision": "deny", "auth.reason": "\(why)"])
+                    metadata: ["mqtt.filter": "\(request.filter)", "auth.decision": "deny", "auth.reason": "\(why)"]) }
                 codes.append(.notAuthorized)
                 continue
             }
