@@ -103,7 +103,9 @@ public struct TwinGuardServer: Sendable {
         policy.attach(registry)
         var analyticsLogger = logger
         analyticsLogger[metadataKey: "component"] = "analytics"
-        let webhooks = try WebhookNotifier(dataDir: configuration.dataDir, logger: analyticsLogger)
+        let webhooks = try WebhookNotifier(
+            dataDir: configuration.dataDir, logger: analyticsLogger,
+            addressPolicy: WebhookAddressPolicy(allowPrivateAddresses: configuration.webhooksAllowPrivateAddresses))
         let anomalies = try AnalyticsService.makeWatch(registry: registry, identity: identity, webhooks: webhooks, configuration: configuration)
         let ingestor = TelemetryIngestor(registry: registry, timeSeries: timeSeries, observer: anomalies)
         let commands = CommandCenter(registry: registry)

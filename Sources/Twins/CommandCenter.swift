@@ -8,7 +8,8 @@ import TwinGuardCore
 /// Every command is recorded with its outcome.
 public final class CommandCenter: Sendable {
     let registry: TwinRegistry
-    private let pending = Mutex<[String: CheckedContinuation<JSONValue?, Never>]>([:])
+    /// Requests waiting for their device, by correlation id, with the twin that alone may answer them.
+    private let pending = Mutex<[String: (tenant: TenantID, twin: String, continuation: CheckedContinuation<JSONValue?, Never>)]>([:])
 
     public init(registry: TwinRegistry) {
         self.registry = registry
@@ -49,11 +50,11 @@ public final class CommandCenter: Sendable {
         let payload = [UInt8]((try? JSONEncoder().encode(request)) ?? Data("null".utf8))
         let topic = "tg/\(tenant)/\(id)/commands/\(name)"
         let response: JSONValue? = await withCheckedContinuation { continuation in
-            self.pending.withLock { $0[correlation] = continuation }
+            self.pending.withLock { $0[correlation] = (tenant, id, continuation) }
             self.registry.deviceChannel.request(tenant, topic, payload, topic + "/response", Array(correlation.utf8))
             Task {
                 try? await Task.sleep(for: timeout)
-                self.resolve(correlation, with: nil)
+                self.expire(correlation)
             }
         }
         record.completedAt = WallClock.nowNanoseconds()
@@ -67,12 +68,23 @@ public final class CommandCenter: Sendable {
         return record
     }
 
-    /// Hands a device's response to the waiting request; `false` when nobody waits (late or unknown).
-    @discardableResult
-    public func resolve(_ correlation: String, with response: JSONValue?) -> Bool {
-        guard let continuation = self.pending.withLock({ $0.removeValue(forKey: correlation) }) else { return false }
-        continuation.resume(returning: response)
+    /// Hands a response that arrived on `twin`'s response topic to the request waiting for it.
+    /// - Returns: `false` when no request of that twin waits for this correlation (late, unknown, or another
+    ///   twin's: a device cannot answer a command sent to a different twin).
+    public func resolve(_ correlation: String, tenant: TenantID, twin: String, with response: JSONValue?) -> Bool {
+        let waiting = self.pending.withLock { pending -> CheckedContinuation<JSONValue?, Never>? in
+            guard let entry = pending[correlation], entry.tenant == tenant, entry.twin == twin else { return nil }
+            pending[correlation] = nil
+            return entry.continuation
+        }
+        guard let waiting else { return false }
+        waiting.resume(returning: response)
         return true
+    }
+
+    /// Ends a request that timed out.
+    private func expire(_ correlation: String) {
+        self.pending.withLock { $0.removeValue(forKey: correlation) }?.continuation.resume(returning: nil)
     }
 
     /// The newest commands of a twin.

@@ -35,10 +35,10 @@ public struct DeviceTopics: DeviceMessageHandler {
                 return
             }
             let response = (try? JSONDecoder().decode(JSONValue.self, from: Data(payload))) ?? .string(String(decoding: payload, as: UTF8.self))
-            if self.commands.resolve(correlation, with: response) {
+            if self.commands.resolve(correlation, tenant: principal.tenant, twin: String(levels[2]), with: response) {
                 completion(.accepted)
             } else {
-                completion(.refused(.payloadFormatInvalid, reason: "no command waits for this correlation data (it timed out or is unknown)"))
+                completion(.refused(.payloadFormatInvalid, reason: "no command of twin '\(levels[2])' waits for this correlation data (it timed out, is unknown, or was sent to another twin)"))
             }
             return
         }

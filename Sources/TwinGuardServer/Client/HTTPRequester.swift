@@ -27,11 +27,25 @@ public enum HTTPRequester {
     }
 
     /// Sends one request to `url` (`http://host:port/path` or `https://…`).
+    /// - Parameter permit: checks the resolved address before connecting; a reason refuses it (webhooks'
+    ///   ``WebhookAddressPolicy``).
     public static func send(
         _ method: HTTPMethod, url: String, headers: [(String, String)] = [], body: [UInt8] = [], security: Security? = nil,
-        timeout: TimeAmount = .seconds(30)
+        timeout: TimeAmount = .seconds(30), permit: (@Sendable (SocketAddress) -> String?)? = nil
     ) async throws -> Response {
         let target = try Target(url)
+        // Resolved here and connected to by address, so that the address checked is the one used.
+        let address: SocketAddress
+        do {
+            address = try SocketAddress.makeAddressResolvingHost(target.host, port: target.port)
+        } catch {
+            throw Failure(description: "cannot resolve \(target.host): \(error)")
+        }
+        if let permit, let refusal = permit(address) {
+            throw Failure(description: "refused to connect to \(target.host): \(refusal)")
+        }
+        // SNI and host-name verification need the name, unless the URL names an IP address.
+        let serverHostname = (try? SocketAddress(ipAddress: target.host, port: target.port)) == nil ? target.host : nil
         let chosen = security ?? (target.secure ? .tls(roots: []) : .plain)
         let sslContext: NIOSSLContext?
         switch chosen {
@@ -59,7 +73,7 @@ public enum HTTPRequester {
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
                     if let sslContext {
-                        try pipeline.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: nil))
+                        try pipeline.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: serverHostname))
                     }
                     try pipeline.addHTTPClientHandlers()
                     try pipeline.addHandler(ResponseCollector(promise: promise))
@@ -67,7 +81,7 @@ public enum HTTPRequester {
             }
         let channel: any Channel
         do {
-            channel = try await bootstrap.connect(host: target.host, port: target.port).get()
+            channel = try await bootstrap.connect(to: address).get()
         } catch {
             promise.fail(error)
             throw Failure(description: "cannot connect to \(target.host):\(target.port): \(error)")

@@ -90,6 +90,9 @@ extension ConfigurationKey {
         Self(name: "metrics.public", expected: "true or false") { config, value throws(ConfigurationError) in
             config.publicMetrics = try value.bool(for: "metrics.public")
         },
+        Self(name: "webhooks.allow_private_addresses", expected: "true or false") { config, value throws(ConfigurationError) in
+            config.webhooksAllowPrivateAddresses = try value.bool(for: "webhooks.allow_private_addresses")
+        },
         Self(name: "log_level", expected: "trace, debug, info, notice, warning, error or critical") {
             config, value throws(ConfigurationError) in
             guard let level = Logger.Level(rawValue: value.text.lowercased()) else {

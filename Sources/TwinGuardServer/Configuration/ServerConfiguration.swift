@@ -16,6 +16,8 @@ public struct ServerConfiguration: Sendable {
     /// Whether `/metrics` answers without credentials (`metrics.public`); otherwise it needs the metrics token
     /// (`DATA/metrics.token`) or an administrator of tenant `default`.
     public var publicMetrics = false
+    /// Whether webhooks may reach loopback, link-local and private addresses (`webhooks.allow_private_addresses`).
+    public var webhooksAllowPrivateAddresses = false
 
     /// Plain MQTT over TCP; `nil` turns the listener off.
     public var mqttPort: Int? = 1883

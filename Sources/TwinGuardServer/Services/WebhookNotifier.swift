@@ -43,7 +43,14 @@ final class WebhookNotifier: WebhookDirectory, Service {
     /// Back-off delays (shortened in tests).
     let delays: [Duration]
 
-    init(dataDir: String, logger: Logger, delays: [Duration] = WebhookNotifier.retryDelays) throws {
+    /// Which addresses deliveries may go to.
+    let addressPolicy: WebhookAddressPolicy
+
+    init(
+        dataDir: String, logger: Logger, delays: [Duration] = WebhookNotifier.retryDelays,
+        addressPolicy: WebhookAddressPolicy = WebhookAddressPolicy()
+    ) throws {
+        self.addressPolicy = addressPolicy
         self.path = dataDir + "/webhooks.json"
         self.logger = logger
         self.delays = delays
@@ -67,6 +74,11 @@ final class WebhookNotifier: WebhookDirectory, Service {
             url.utf8.count <= 2000
         else {
             throw AnalyticsError(.invalidParameters, "'\(url.prefix(200))' is not an http:// or https:// URL with a host")
+        }
+        // A literal address is judged at once; a name is judged at each delivery, on what it resolves to then.
+        let literal = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
+        if let address = try? SocketAddress(ipAddress: literal, port: 80), let refusal = self.addressPolicy.refusal(address) {
+            throw AnalyticsError(.invalidParameters, "webhook URL refused: \(refusal)")
         }
         let kinds = events ?? ["alert"]
         guard !kinds.isEmpty, kinds.allSatisfy({ !$0.isEmpty && $0.utf8.count <= 64 }) else {
@@ -172,7 +184,10 @@ final class WebhookNotifier: WebhookDirectory, Service {
             ]
             var retry = true
             do {
-                let response = try await HTTPRequester.send(.POST, url: delivery.hook.url, headers: headers, body: delivery.body, timeout: .seconds(10))
+                let policy = self.addressPolicy
+                let response = try await HTTPRequester.send(
+                    .POST, url: delivery.hook.url, headers: headers, body: delivery.body, timeout: .seconds(10),
+                    permit: { policy.refusal($0) })
                 if (200..<300).contains(response.status) {
                     self.delivered.add(1, ordering: .relaxed)
                     return
