@@ -236,6 +236,22 @@ struct IdentityRoutes {
             let description = principal.administersAllTenants ? finding.description : (finding.isIntact ? "intact" : "not intact: ask the operator of this server")
             return try HTTPJSON.encode(.ok, ["intact": finding.isIntact ? "true" : "false", "finding": description])
         }
+        router.post("api/v1/audit/verify") { request, context in
+            let principal = try context.requirePrincipal()
+            try Self.requireAllTenants(principal, "verifying against an exported checkpoint")
+            let anchor = try HTTPJSON.decode(AuditCheckpoint.self, from: try await HTTPJSON.body(request, limit: 16 * 1024), what: "checkpoint")
+            let finding = try await identity.verifyAudit(anchor: anchor)
+            return try HTTPJSON.encode(.ok, ["intact": finding.isIntact ? "true" : "false", "finding": finding.description])
+        }
+        router.get("api/v1/audit/checkpoint") { _, context in
+            let principal = try context.requirePrincipal()
+            try Self.requireAllTenants(principal, "the audit checkpoint")
+            _ = try await identity.writeAuditCheckpoint()
+            guard let checkpoint = try await identity.latestAuditCheckpoint() else {
+                throw ProblemDetails(status: .notFound, code: "not_found", detail: "The audit log is empty: nothing to anchor yet.")
+            }
+            return try HTTPJSON.encode(.ok, checkpoint)
+        }
     }
 
     static func response(_ issued: IssuedCertificate) -> EnrollResponse {
@@ -288,6 +304,15 @@ struct IdentityRoutes {
             throw ProblemDetails(status: .unprocessableContent, code: "invalid_id", detail: "'\(twin.prefix(140))' is not a valid twin id.")
         }
         return twin
+    }
+
+    /// Refuses everyone but the local administrator: the whole chain's head says how busy every tenant is.
+    static func requireAllTenants(_ principal: Principal, _ what: String) throws {
+        guard principal.administersAllTenants else {
+            throw ProblemDetails(
+                status: .forbidden, code: "forbidden",
+                detail: "Only the local administrator (DATA/run/admin.json, the twinguard command line) may use \(what): it covers every tenant.")
+        }
     }
 
     /// A page of the audit log: `next` is the `after` of the following page, absent on the last.

@@ -35,6 +35,8 @@ public final class IdentityService: Sendable {
     /// Failed logins per source address.
     let loginSources = SourceFailureCounter(limit: IdentityService.sourceFailureLimit)
     /// Failed logins per (user, source address) and the lockouts they start.
+    /// The checkpoints of the audit chain, outside the database.
+    let checkpointFile: AuditCheckpointFile
     let lockouts = LoginLockouts()
     /// Keeps per-message denials from flooding the audit log.
     let denials = DenialAuditor()
@@ -102,10 +104,14 @@ public final class IdentityService: Sendable {
     /// Loads the CA (creating it on first start) and the stored identities.
     /// - Parameter pkiDirectory: where `ca.key` and `ca.crt` live (`DATA/pki`).
     /// - Parameter certificateValidity: how long device certificates are valid (30 days by default).
+    /// - Parameter checkpointPath: the audit checkpoint file (default: `audit-checkpoints.jsonl` beside the
+    ///   PKI directory, in the data dir).
     public init(
         pkiDirectory: String, store: any IdentityStore, certificateValidity: TimeInterval = 30 * 86_400,
-        rateLimits: RateLimits = RateLimits(), logger: Logger
+        rateLimits: RateLimits = RateLimits(), checkpointPath: String? = nil, logger: Logger
     ) async throws {
+        self.checkpointFile = AuditCheckpointFile(
+            path: checkpointPath ?? ((pkiDirectory as NSString).deletingLastPathComponent + "/audit-checkpoints.jsonl"))
         self.certificateValidity = certificateValidity
         self.rateLimits = rateLimits
         let (authority, created) = try CertificateAuthority.loadOrCreate(directory: pkiDirectory)

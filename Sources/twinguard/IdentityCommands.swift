@@ -155,7 +155,7 @@ struct UserAddCommand: AsyncParsableCommand {
 /// `twinguard audit …`
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "audit", abstract: "Verify or export the audit log.", subcommands: [AuditVerifyCommand.self, AuditExportCommand.self])
+        commandName: "audit", abstract: "Verify or export the audit log.", subcommands: [AuditVerifyCommand.self, AuditExportCommand.self, AuditCheckpointCommand.self])
 }
 
 /// `twinguard audit verify`: exit status 0 when the chain is intact, 2 when not.
@@ -163,12 +163,20 @@ struct AuditVerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify", abstract: "Check the audit log's hash chain; names the first altered, deleted or reordered entry.")
 
+    @Option(help: "A checkpoint exported earlier with 'audit checkpoint': the log must still contain it.") var anchor: String?
     @OptionGroup var target: AdminTarget
 
     func run() async throws {
         let (access, _) = await self.target.open()
         do {
-            let (intact, finding) = try await access.verifyAudit()
+            var anchorJSON: [UInt8]?
+            if let anchor = self.anchor {
+                guard let data = FileManager.default.contents(atPath: anchor) else {
+                    exitWithError(ValidationError("cannot read the anchor file '\(anchor)'"))
+                }
+                anchorJSON = Array(data)
+            }
+            let (intact, finding) = try await access.verifyAudit(anchorJSON: anchorJSON)
             print(finding)
             if !intact { throw ExitCode(2) }
         } catch let exit as ExitCode {
@@ -206,6 +214,31 @@ struct AuditExportCommand: AsyncParsableCommand {
                 try output.write(to: URL(fileURLWithPath: out))
             } else {
                 FileHandle.standardOutput.write(output)
+            }
+        } catch {
+            exitWithError(error)
+        }
+    }
+}
+
+/// `twinguard audit checkpoint [--out FILE]`: the newest signed checkpoint, to keep on another machine or on
+/// write-once storage; `audit verify --anchor FILE` later proves the log still contains what it vouched for.
+struct AuditCheckpointCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "checkpoint", abstract: "Export the newest signed checkpoint of the audit log (an anchor to keep elsewhere).")
+
+    @Option(help: "The file to write (default: standard output).") var out: String?
+    @OptionGroup var target: AdminTarget
+
+    func run() async throws {
+        let (access, _) = await self.target.open()
+        do {
+            let checkpoint = try await access.latestAuditCheckpoint()
+            if let out = self.out {
+                try Data(checkpoint).write(to: URL(fileURLWithPath: out))
+                chmod(out, 0o600)
+            } else {
+                FileHandle.standardOutput.write(Data(checkpoint + [0x0A]))
             }
         } catch {
             exitWithError(error)

@@ -117,14 +117,48 @@ public enum AdminAccess {
     }
 
     /// The audit log's verification, and its entries for export (offline: read directly; running: via API).
-    public func verifyAudit() async throws -> (intact: Bool, finding: String) {
+    /// - Parameter anchorJSON: a checkpoint exported earlier (``latestAuditCheckpoint()``), which must still be
+    ///   in the log.
+    public func verifyAudit(anchorJSON: [UInt8]? = nil) async throws -> (intact: Bool, finding: String) {
+        let anchor = try anchorJSON.map { bytes throws -> AuditCheckpoint in
+            guard let decoded = try? JSONDecoder().decode(AuditCheckpoint.self, from: Data(bytes)) else {
+                throw Failure(description: "the anchor is not a checkpoint written by 'twinguard audit checkpoint'")
+            }
+            return decoded
+        }
         switch self {
         case .running(let document):
-            let answer = try await Self.call(document, .GET, "/api/v1/audit/verify", nil)
+            let answer: [String: Any]
+            if let anchor {
+                answer = try await Self.send(
+                    url: document.url, token: document.token, .POST, "/api/v1/audit/verify", body: Array(try JSONEncoder().encode(anchor)))
+            } else {
+                answer = try await Self.call(document, .GET, "/api/v1/audit/verify", nil)
+            }
             return (answer["intact"] as? String == "true", answer["finding"] as? String ?? "")
         case .offline(let data):
-            let finding = try await data.identity.verifyAudit()
+            let finding = try await data.identity.verifyAudit(anchor: anchor)
             return (finding.isIntact, finding.description)
+        }
+    }
+
+    /// The newest signed checkpoint of the audit chain, as JSON, to keep away from this machine.
+    public func latestAuditCheckpoint() async throws -> [UInt8] {
+        switch self {
+        case .running(let document):
+            let response = try await HTTPRequester.send(
+                .GET, url: document.url + "/api/v1/audit/checkpoint", headers: [("Authorization", "Bearer \(document.token)")],
+                security: document.url.hasPrefix("https://") ? .tlsUnverified : .plain)
+            guard response.status == 200 else {
+                throw Failure(description: "the server refused (HTTP \(response.status)): \(DeviceEnrollment.detail(response))")
+            }
+            return response.body
+        case .offline(let data):
+            _ = try await data.identity.writeAuditCheckpoint()
+            guard let checkpoint = try await data.identity.latestAuditCheckpoint() else {
+                throw Failure(description: "the audit log is empty: there is nothing to anchor yet")
+            }
+            return Array(try JSONEncoder().encode(checkpoint))
         }
     }
 

@@ -9,6 +9,8 @@ struct AuditCheckpointService: Service {
     let logger: Logger
 
     func run() async throws {
+        // At start too: a log taken over from a stopped server is anchored at once.
+        await self.checkpoint()
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             try? await cancelWhenGracefulShutdown {
                 try await Task.sleep(for: self.interval)
