@@ -25,6 +25,10 @@ struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
     let siteOf: @Sendable (TenantID, String) -> String?
     /// Who may read `/metrics`.
     var metricsAccess = MetricsAccess()
+    /// Whether the listener is HTTPS.
+    var encrypted = false
+    /// Where credentials may come unencrypted.
+    var plaintext = PlaintextCredentialPolicy()
     /// Paths that need no credentials (health probes, the OpenAPI document, /ping, PKI, enrollment, login).
     let publicPaths: Set<String>
     /// Path prefixes that need no credentials either (the console's static files).
@@ -43,6 +47,17 @@ struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
+        if Self.carriesCredentials(request),
+            !self.plaintext.permits(encrypted: self.encrypted, remote: context.channel.remoteAddress.map { "\($0)" })
+        {
+            // Refused before the credential is looked at: it has crossed the network in clear already.
+            self.identity.auditDenial(
+                tenant: .default, actor: context.channel.remoteAddress?.ipAddress ?? "unknown", action: "http.request",
+                target: "\(request.method.rawValue) \(path)", detail: "credentials over plain HTTP from another machine")
+            if InfluxRoutes.paths.contains(path) { return HTTPJSON.bytes(.forbidden, InfluxJSON.error(PlaintextCredentialPolicy.refusal)) }
+            return try ProblemDetails(status: .forbidden, code: "plaintext_credentials", detail: PlaintextCredentialPolicy.refusal)
+                .response(from: request, context: context)
+        }
         if self.publicPaths.contains(path) || self.publicPrefixes.contains(where: path.hasPrefix) { return try await next(request, context) }
         if path == MetricsAccess.path, self.metricsAccess.admits(bearer: Self.bearer(request)) { return try await next(request, context) }
         switch await self.authenticate(request, context: context) {
@@ -147,6 +162,15 @@ struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
             return .caller(
                 Caller(principal: self.identity.principal(of: record), mfaPending: record.mfaPending))
         }
+    }
+
+    /// Whether a request carries a password or token: an Authorization header, a session cookie, Influx's `p`,
+    /// or a body that holds one (login, first-admin setup, enrollment).
+    static func carriesCredentials(_ request: Request) -> Bool {
+        if request.headers[.authorization] != nil || Self.cookie("tg_session", in: request) != nil { return true }
+        let path = request.uri.path
+        if request.method == .post, ["/api/v1/login", "/api/v1/setup", "/api/v1/enroll", "/api/v1/enroll/renew"].contains(path) { return true }
+        return InfluxRoutes.paths.contains(path) && FormEncoding.decode(request.uri.query ?? "")["p"] != nil
     }
 
     /// The bearer token of a request, if it sends one.

@@ -36,6 +36,8 @@ public struct HTTPAPIDependencies: Sendable {
     public var metricsAccess = MetricsAccess()
     /// Live streams open per principal and in all (SSE and WebSocket alike).
     public var streams = StreamAdmission()
+    /// Where passwords and tokens may come unencrypted (by default only from loopback).
+    public var plaintext = PlaintextCredentialPolicy()
     /// The verified client certificate of an HTTPS connection, if the client sent one.
     public var peerCertificate: @Sendable (any Channel) async -> ClientCertificate?
 
@@ -122,13 +124,15 @@ public enum HTTPAPIServer {
     ///   - onListening: called with the bound port once the server accepts requests.
     public static func makeApplication(
         host: String, port: Int, group: any EventLoopGroup, dependencies: HTTPAPIDependencies, logger: Logger,
-        secure: (HTTPServerBuilder) throws -> HTTPServerBuilder = { $0 },
+        secure: ((HTTPServerBuilder) throws -> HTTPServerBuilder)? = nil,
         onListening: @escaping @Sendable (Int) -> Void
     ) throws -> some ApplicationProtocol {
-        let router = Self.makeRouter(dependencies)
+        let encrypted = secure != nil
+        let router = Self.makeRouter(dependencies, encrypted: encrypted)
+        let server = HTTPServerBuilder.http1WebSocketUpgrade(webSocketRouter: WebSocketStreams.makeRouter(dependencies, encrypted: encrypted))
         return Application(
             router: router,
-            server: try secure(.http1WebSocketUpgrade(webSocketRouter: WebSocketStreams.makeRouter(dependencies))),
+            server: try secure.map { try $0(server) } ?? server,
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "TwinGuard"),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? port) },
             eventLoopGroupProvider: .shared(group),
@@ -136,14 +140,15 @@ public enum HTTPAPIServer {
     }
 
     /// The router with every route (public for tests that drive it without a socket).
-    public static func makeRouter(_ dependencies: HTTPAPIDependencies) -> Router<APIRequestContext> {
+    /// - Parameter encrypted: whether the listener is HTTPS (credentials over plain HTTP only from loopback).
+    public static func makeRouter(_ dependencies: HTTPAPIDependencies, encrypted: Bool = false) -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: ProblemDetailsMiddleware())
         router.add(
             middleware: AuthenticationMiddleware(
                 authorizer: dependencies.authorizer, identity: dependencies.identity, localAdminToken: dependencies.localAdminToken,
                 peerCertificate: dependencies.peerCertificate, siteOf: { dependencies.site(of: $1, tenant: $0) },
-                metricsAccess: dependencies.metricsAccess,
+                metricsAccess: dependencies.metricsAccess, encrypted: encrypted, plaintext: dependencies.plaintext,
                 publicPaths: Set([
                     "/healthz", "/readyz", "/ping", "/openapi.json", "/pki/crl", "/pki/ca.crt", "/api/v1/enroll",
                     "/api/v1/setup", "/api/v1/login",

@@ -28,12 +28,13 @@ public struct StreamSocketContext: PrincipalContext, WebSocketRequestContext {
 /// frame of JSON (`kind`, `twin`, `time`, `data`). The server only sends; the stream ends when the
 /// client closes or the server shuts down.
 enum WebSocketStreams {
-    static func makeRouter(_ dependencies: HTTPAPIDependencies) -> Router<StreamSocketContext> {
+    static func makeRouter(_ dependencies: HTTPAPIDependencies, encrypted: Bool) -> Router<StreamSocketContext> {
         let router = Router(context: StreamSocketContext.self)
         router.add(
             middleware: AuthenticationMiddleware(
                 authorizer: dependencies.authorizer, identity: dependencies.identity, localAdminToken: dependencies.localAdminToken,
-                peerCertificate: dependencies.peerCertificate, siteOf: { dependencies.site(of: $1, tenant: $0) }, publicPaths: []))
+                peerCertificate: dependencies.peerCertificate, siteOf: { dependencies.site(of: $1, tenant: $0) },
+                encrypted: encrypted, plaintext: dependencies.plaintext, publicPaths: []))
         router.ws("api/v1/twins/:id/ws") { request, context in
             guard let principal = context.principal, let id = context.parameters.get("id"),
                 (try? dependencies.registry.twin(id, tenant: principal.tenant)) != nil

@@ -10,14 +10,29 @@ import TwinGuardCore
 public struct IdentityAuthorizer: Authorizer {
     let identity: IdentityService
     let fallback: (any Authorizer)?
+    /// Where passwords and tokens may come unencrypted.
+    let plaintext: PlaintextCredentialPolicy
 
-    public init(identity: IdentityService, fallback: (any Authorizer)?) {
+    public init(identity: IdentityService, fallback: (any Authorizer)?, plaintext: PlaintextCredentialPolicy = PlaintextCredentialPolicy()) {
         self.identity = identity
         self.fallback = fallback
+        self.plaintext = plaintext
+    }
+
+    /// A refusal of a password or token that came unencrypted from another machine: it is not checked at all.
+    private func plaintextRefusal(_ credentials: ConnectCredentials) -> AuthenticationResult? {
+        guard credentials.certificate == nil, credentials.password != nil,
+            !self.plaintext.permits(encrypted: credentials.encrypted, remote: credentials.remoteAddress)
+        else { return nil }
+        self.identity.auditDenial(
+            tenant: .default, actor: IdentityService.sourceAddress(credentials.remoteAddress) ?? "unknown", action: "mqtt.connect",
+            target: String((credentials.username ?? "").prefix(64)), detail: "password over plaintext from another machine")
+        return .refused(.notAuthorized(reason: PlaintextCredentialPolicy.refusal))
     }
 
     public func authenticateImmediately(_ credentials: ConnectCredentials) -> AuthenticationResult? {
         if let certificate = credentials.certificate { return self.certificateDecision(certificate) }
+        if let refusal = self.plaintextRefusal(credentials) { return refusal }
         if let name = credentials.username, name.hasPrefix("device/") { return nil }
         if let name = credentials.username, self.identity.hasUser(name) { return nil }
         let immediate = self.fallback?.authenticateImmediately(credentials) ?? (self.fallback == nil ? self.refusal(credentials) : nil)
@@ -28,6 +43,7 @@ public struct IdentityAuthorizer: Authorizer {
 
     public func authenticate(_ credentials: ConnectCredentials) async -> AuthenticationResult {
         if let certificate = credentials.certificate { return self.certificateDecision(certificate) }
+        if let refusal = self.plaintextRefusal(credentials) { return refusal }
         if let name = credentials.username,
             let result = self.identity.authenticateDevicePassword(
                 username: name, password: credentials.password.map { String(decoding: $0, as: UTF8.self) } ?? "",

@@ -10,10 +10,14 @@ public struct ConnectCredentials: Sendable {
     public var remoteAddress: String?
     /// The client certificate verified in the TLS handshake, on mutual-TLS listeners.
     public var certificate: ClientCertificate?
+    /// Whether the connection is TLS (passwords over plaintext are accepted only from loopback by default).
+    public var encrypted: Bool
 
     public init(
-        clientID: String, username: String?, password: [UInt8]?, remoteAddress: String?, certificate: ClientCertificate? = nil
+        clientID: String, username: String?, password: [UInt8]?, remoteAddress: String?, certificate: ClientCertificate? = nil,
+        encrypted: Bool = false
     ) {
+        self.encrypted = encrypted
         self.clientID = clientID
         self.username = username
         self.password = password

@@ -70,7 +70,8 @@ public struct TwinGuardServer: Sendable {
             rateLimits: RateLimits(
                 messagesPerSecond: Double(configuration.deviceMessagesPerSecond), bytesPerSecond: Double(configuration.deviceBytesPerSecond)),
             logger: identityLogger)
-        let authorizer = IdentityAuthorizer(identity: identity, fallback: developmentAccess)
+        let plaintext = PlaintextCredentialPolicy(allowsRemotePlaintext: configuration.allowPlaintextPasswords)
+        let authorizer = IdentityAuthorizer(identity: identity, fallback: developmentAccess, plaintext: plaintext)
         let tls = try TLSSettings.make(identity: identity, pkiDirectory: configuration.pkiPath, bind: configuration.bind, logger: identityLogger)
         var brokerLogger = logger
         brokerLogger[metadataKey: "component"] = "mqtt"
@@ -127,6 +128,7 @@ public struct TwinGuardServer: Sendable {
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.resolvedEventLoopThreads)
         let listeners = try Self.listeners(configuration, tls: tls)
+        Self.announcePlaintext(configuration, announcer: announcer)
         let mqttServer = MQTTServer(
             broker: broker, listeners: listeners, group: group,
             onBound: { announcer.announce($0.name, host: $0.host, port: $0.port) })
@@ -156,6 +158,7 @@ public struct TwinGuardServer: Sendable {
             ingestor: ingestor, timeSeries: timeSeries, commands: commands, tiers: { policy.tiers($0) },
             metrics: { metrics.render() }, identity: identity, analytics: anomalies, webhooks: webhooks, localAdminToken: adminFile.token,
             peerCertificate: { channel in tls.clientCertificate(try? await channel.nioSSL_peerCertificate().get()) })
+        dependencies.plaintext = plaintext
         dependencies.metricsAccess = MetricsAccess(
             isPublic: configuration.publicMetrics, token: try MetricsToken.load(dataDir: configuration.dataDir))
         if let configuredHTTPPort = configuration.httpPort {
@@ -198,6 +201,18 @@ public struct TwinGuardServer: Sendable {
             services: services, logger: logger, lock: lock, adminFile: adminFile)
     }
 
+    /// Says first what listens without TLS, and what that means for passwords and tokens.
+    static func announcePlaintext(_ configuration: ServerConfiguration, announcer: ListenerAnnouncer) {
+        let plain = [("mqtt", configuration.mqttPort), ("ws", configuration.wsPort), ("http", configuration.httpPort)]
+            .compactMap { name, port in port.map { "\(name) port \($0 == 0 ? "(any free)" : String($0))" } }
+        guard !plain.isEmpty else { return }
+        let credentials =
+            configuration.allowPlaintextPasswords
+            ? "passwords and tokens are accepted on them from anywhere (security.allow_plaintext_passwords)"
+            : "passwords and tokens are accepted on them only from this machine; use mqtts, wss or https from elsewhere"
+        announcer.line("plaintext (no TLS) on \(configuration.bind): \(plain.joined(separator: ", ")); \(credentials)")
+    }
+
     /// Tells the operator how to create the first administrator: there is no default password.
     static func announceSetup(_ token: String, url: String, announcer: ListenerAnnouncer) {
         announcer.line("no user exists yet: create the first administrator within 24 h with this one-time setup token")
@@ -229,7 +244,14 @@ public struct TwinGuardServer: Sendable {
         if let port = configuration.mqttsPort {
             listeners.append(
                 ListenerConfiguration(
-                    name: "mqtts", host: configuration.bind, port: port, transport: .tcp, security: try MutualTLSListenerSecurity(settings: tls)))
+                    name: "mqtts", host: configuration.bind, port: port, transport: .tcp,
+                    security: try MutualTLSListenerSecurity(settings: tls, listener: "mqtts", requireClientCertificate: false)))
+        }
+        if let port = configuration.wssPort {
+            listeners.append(
+                ListenerConfiguration(
+                    name: "wss", host: configuration.bind, port: port, transport: .webSocket(path: "/"),
+                    security: try MutualTLSListenerSecurity(settings: tls, listener: "wss", requireClientCertificate: false)))
         }
         return listeners
     }

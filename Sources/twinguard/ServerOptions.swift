@@ -17,7 +17,10 @@ struct ServerOptions: ParsableArguments {
     @Option(name: .customLong("ws-port"), help: "MQTT over WebSocket port (default 9001).")
     var wsPort: String?
 
-    @Option(name: .customLong("mqtts-port"), help: "MQTT over mutual TLS port (default 8883; active with device certificates).")
+    @Option(name: .customLong("wss-port"), help: "MQTT over WebSocket over TLS port (default 9443).")
+    var wssPort: String?
+
+    @Option(name: .customLong("mqtts-port"), help: "MQTT over TLS port (default 8883): devices with certificates, users with passwords.")
     var mqttsPort: String?
 
     @Option(name: .customLong("http-port"), help: "HTTP API and console port (default 8080).")
@@ -48,6 +51,7 @@ struct ServerOptions: ParsableArguments {
         add("mqtt_port", self.mqttPort)
         add("ws_port", self.wsPort)
         add("mqtts_port", self.mqttsPort)
+        add("wss_port", self.wssPort)
         add("http_port", self.httpPort)
         add("https_port", self.httpsPort)
         add("bind", self.bind)

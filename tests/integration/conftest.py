@@ -28,7 +28,7 @@ class Server:
 
     def start(self):
         cmd = [BIN, "serve", "--data-dir", self.data_dir, "--mqtt-port", "0", "--ws-port", "0",
-               "--http-port", "0", "--mqtts-port", "0", "--https-port", "0", "--bind", "127.0.0.1",
+               "--http-port", "0", "--mqtts-port", "0", "--wss-port", "0", "--https-port", "0", "--bind", "127.0.0.1",
                "--log-level", "info"] + self.args
         if self.config_text is not None:
             path = self.data_dir + ".toml"

@@ -79,9 +79,13 @@ def test_unusable_data_dir_is_one_clear_line(tmp_path):
 
 
 def first_lines(args, env, count):
+    """The first `count` listener lines, after the line that says what listens in plaintext."""
     process = subprocess.Popen([BIN, "serve", *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                env=dict(os.environ, **env), text=True)
     try:
+        first = process.stdout.readline()
+        assert first.startswith("plaintext (no TLS) on 127.0.0.1: mqtt port"), first
+        assert "only from this machine" in first
         return [process.stdout.readline().strip() for _ in range(count)]
     finally:
         process.send_signal(signal.SIGTERM)
@@ -92,7 +96,7 @@ def test_precedence_file_then_environment_then_flags(tmp_path):
     flag_port, env_port, file_port, http_port = free_port(), free_port(), free_port(), free_port()
     config = tmp_path / "c.toml"
     config.write_text('bind = "127.0.0.1"\nallow_anonymous = true\nmqtt_port = %d\nws_port = 0\nhttp_port = %d\n'
-                      'mqtts_port = "off"\nhttps_port = "off"\n' % (file_port, http_port))
+                      'mqtts_port = "off"\nwss_port = "off"\nhttps_port = "off"\n' % (file_port, http_port))
     base = ["--config", str(config), "--data-dir", str(tmp_path / "d")]
     assert first_lines(base, {}, 1) == ["mqtt listening on 127.0.0.1:%d" % file_port]
     env = {"TWINGUARD_MQTT_PORT": str(env_port), "TWINGUARD_WS_PORT": "off"}
@@ -111,14 +115,14 @@ def test_sigterm_and_sigint_shut_down_cleanly(server_factory):
 
 
 def test_listener_lines_are_printed_verbatim(server):
-    assert set(server.ports) == {"mqtt", "ws", "http", "mqtts", "https"}
+    assert set(server.ports) == {"mqtt", "ws", "http", "mqtts", "wss", "https"}
     assert all(port > 0 for port in server.ports.values())
 
 
 def test_demo_runs_a_fleet_that_publishes_telemetry(tmp_path):
     process = subprocess.Popen(
         [BIN, "demo", "--data-dir", str(tmp_path / "demo"), "--mqtt-port", "0", "--ws-port", "0", "--http-port", "0",
-         "--mqtts-port", "0", "--https-port", "0",
+         "--mqtts-port", "0", "--wss-port", "0", "--https-port", "0",
          "--speed", "10"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         output = ""

@@ -42,7 +42,7 @@ class Demo:
     def __init__(self, data_dir):
         self.process = subprocess.Popen(
             [BIN, "demo", "--data-dir", str(data_dir), "--mqtt-port", "0", "--ws-port", "0", "--http-port", "0",
-             "--mqtts-port", "0", "--https-port", "0", "--speed", "5", "--log-level", "warning"],
+             "--mqtts-port", "0", "--wss-port", "0", "--https-port", "0", "--speed", "5", "--log-level", "warning"],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.output = ""
         deadline = time.time() + 60

@@ -75,7 +75,7 @@ extension MQTTConnectionHandler {
         let credentials = ConnectCredentials(
             clientID: connect.clientID, username: connect.username, password: connect.password,
             remoteAddress: context.remoteAddress.map { "\($0)" },
-            certificate: self.security?.clientCertificate(in: context.pipeline.syncOperations))
+            certificate: self.security?.clientCertificate(in: context.pipeline.syncOperations), encrypted: self.security != nil)
         let authorizer = self.broker.authorizer
         if let result = authorizer.authenticateImmediately(credentials) {
             // Decided without slow work: no hop off the event loop.

@@ -93,6 +93,9 @@ extension ConfigurationKey {
         Self(name: "webhooks.allow_private_addresses", expected: "true or false") { config, value throws(ConfigurationError) in
             config.webhooksAllowPrivateAddresses = try value.bool(for: "webhooks.allow_private_addresses")
         },
+        Self(name: "security.allow_plaintext_passwords", expected: "true or false") { config, value throws(ConfigurationError) in
+            config.allowPlaintextPasswords = try value.bool(for: "security.allow_plaintext_passwords")
+        },
         Self(name: "log_level", expected: "trace, debug, info, notice, warning, error or critical") {
             config, value throws(ConfigurationError) in
             guard let level = Logger.Level(rawValue: value.text.lowercased()) else {
@@ -104,6 +107,7 @@ extension ConfigurationKey {
         .port("mqtt_port", \.mqttPort),
         .port("ws_port", \.wsPort),
         .port("mqtts_port", \.mqttsPort),
+        .port("wss_port", \.wssPort),
         .port("http_port", \.httpPort),
         .port("https_port", \.httpsPort),
         .integer("event_loop_threads", \.eventLoopThreads, 0...256),

@@ -18,13 +18,18 @@ public struct ServerConfiguration: Sendable {
     public var publicMetrics = false
     /// Whether webhooks may reach loopback, link-local and private addresses (`webhooks.allow_private_addresses`).
     public var webhooksAllowPrivateAddresses = false
+    /// Whether passwords and tokens may come over plaintext listeners from other machines
+    /// (`security.allow_plaintext_passwords`); by default only from loopback.
+    public var allowPlaintextPasswords = false
 
     /// Plain MQTT over TCP; `nil` turns the listener off.
     public var mqttPort: Int? = 1883
     /// MQTT over WebSocket; `nil` turns the listener off.
     public var wsPort: Int? = 9001
-    /// MQTT over mutual TLS (active once device certificates exist).
+    /// MQTT over TLS: devices with their certificate (mutual TLS), users with a password or token.
     public var mqttsPort: Int? = 8883
+    /// MQTT over WebSocket over TLS (browsers and dashboards off this machine).
+    public var wssPort: Int? = 9443
     /// The HTTP API and console.
     public var httpPort: Int? = 8080
     /// HTTPS (active once the server certificate exists).

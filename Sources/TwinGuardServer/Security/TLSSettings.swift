@@ -89,18 +89,24 @@ public struct TLSSettings: Sendable {
 struct MutualTLSListenerSecurity: ListenerSecurity {
     let settings: TLSSettings
     let context: NIOSSLContext
+    let listener: String
 
-    init(settings: TLSSettings) throws {
+    /// - Parameter requireClientCertificate: refuse clients without a certificate in the handshake; otherwise a
+    ///   certificate is checked when sent (devices) and a client without one signs in with a password or token
+    ///   (users), which TLS now protects.
+    init(settings: TLSSettings, listener: String, requireClientCertificate: Bool) throws {
         self.settings = settings
-        self.context = try NIOSSLContext(configuration: settings.configuration(requireClientCertificate: true))
+        self.listener = listener
+        self.context = try NIOSSLContext(configuration: settings.configuration(requireClientCertificate: requireClientCertificate))
     }
 
     func addHandlers(to channel: any Channel) throws {
         let settings = self.settings
+        let listener = self.listener
         let remote = channel.remoteAddress.map { "\($0)" }
         try channel.pipeline.syncOperations.addHandler(
             NIOSSLServerHandler(context: self.context) { chain, promise in
-                promise.succeed(settings.verify(chain, listener: "mqtts", remote: remote))
+                promise.succeed(settings.verify(chain, listener: listener, remote: remote))
             })
     }
 
