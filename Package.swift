@@ -197,7 +197,7 @@ let package = Package(
         .testTarget(
             name: "IdentityTests",
             dependencies: [
-                "Identity", "TwinGuardCore", .product(name: "X509", package: "swift-certificates"),
+                "Identity", "TwinGuardCore", "Storage", .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"), .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings

@@ -58,7 +58,11 @@ schemas = {
                      "previousHash": {"type": "string"}, "hash": {"type": "string"}}},
   "User": {"type": "object", "required": ["name", "tenant", "role"], "properties": {
       "name": {"type": "string"}, "tenant": {"type": "string"}, "role": {"type": "string"}, "mfa_enrolled": {"type": "boolean"},
-      "mfa_required": {"type": "boolean"}, "locked": {"type": "boolean"}, "sites": {"type": "array", "items": {"type": "string"}}}},
+      "mfa_required": {"type": "boolean"}, "locked": {"type": "boolean"}, "disabled": {"type": "boolean"},
+      "sites": {"type": "array", "items": {"type": "string"}}, "recovery_codes_left": {"type": "integer"}}},
+  "Token": {"type": "object", "required": ["id", "kind", "name", "role", "created_at", "expires_at"], "properties": {
+      "id": {"type": "string"}, "kind": {"type": "string", "enum": ["api", "session"]}, "name": {"type": "string"}, "role": {"type": "string"},
+      "created_at": {"type": "string"}, "expires_at": {"type": "string"}}},
   "InfluxError": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
   "InfluxResults": {"type": "object", "required": ["results"], "properties": {"results": {"type": "array", "items": {
       "type": "object", "required": ["statement_id"], "properties": {
@@ -504,9 +508,21 @@ paths = {
          "secret": {"type": "string"}, "otpauth_url": {"type": "string"}}}), "403": problem("Not a user."), **COMMON}}},
  "/api/v1/me/totp/confirm": {"post": {"operationId": "confirmTOTP", "summary": "Confirm TOTP enrolment with a current code.",
      "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "required": ["code"], "properties": {"code": {"type": "string"}}}}}},
-     "responses": {"200": js("Enrolled.", {"type": "object"}), "409": problem("No enrolment started."), "413": problem("Body too large."),
+     "responses": {"200": js("Enrolled; the recovery codes are shown this once.", {"type": "object", "required": ["mfa_enrolled", "recovery_codes"], "properties": {
+         "mfa_enrolled": {"type": "boolean"}, "recovery_codes": {"type": "array", "items": {"type": "string"}}}}),
+                   "409": problem("No enrolment started."), "413": problem("Body too large."),
                    "422": problem("Wrong code."), **COMMON}}},
- "/api/v1/tokens": {"post": {"operationId": "createAPIToken", "summary": "An API token for the caller, with a role no higher than theirs.",
+ "/api/v1/me/password": {"post": {"operationId": "changeOwnPassword", "summary": "Change the caller's password (other sessions and tokens end).",
+     "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "required": ["current", "password"], "properties": {
+         "current": {"type": "string"}, "password": {"type": "string"}}}}}},
+     "responses": {"204": {"description": "Changed."}, "403": problem("Wrong current password."), "404": problem("Not a user."),
+                   "413": problem("Body too large."), "422": problem("Weak password."), **COMMON}}},
+ "/api/v1/me/recovery-codes": {"post": {"operationId": "makeRecoveryCodes", "summary": "New one-time recovery codes (the old ones stop working).",
+     "responses": {"200": js("The codes, shown once.", {"type": "object", "required": ["recovery_codes"], "properties": {
+         "recovery_codes": {"type": "array", "items": {"type": "string"}}}}), "404": problem("No second factor enrolled."), **COMMON}}},
+ "/api/v1/tokens": {"get": {"operationId": "listOwnTokens", "summary": "The caller's API tokens and sessions.",
+     "responses": {"200": js("Tokens.", {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": ref("Token")}}}), **COMMON}},
+   "post": {"operationId": "createAPIToken", "summary": "An API token for the caller, with a role no higher than theirs.",
      "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "required": ["name"], "properties": {
          "name": {"type": "string"}, "ttl": {"type": ["string", "null"], "pattern": "^[1-9][0-9]{0,5}[smhd]$"},
          "role": {"type": ["string", "null"], "enum": ["viewer", "engineer", "operator", "security-officer", "admin", None]}}}}}},
@@ -527,6 +543,29 @@ paths = {
                 "sites": {"type": ["array", "null"], "items": {"type": "string"}}}}}}},
             "responses": {"201": js("Created.", ref("User")), "403": problem("Administrators only."), "409": problem("The user exists."),
                           "413": problem("Body too large."), "422": problem("Weak password or invalid name."), **COMMON}}},
+ "/api/v1/users/{name}": {"parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
+   "patch": {"operationId": "changeUser", "summary": "Change a user's role, sites or whether it is disabled (rights taken away end its sessions and tokens).",
+             "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "properties": {
+                 "role": {"type": "string", "enum": ["viewer", "engineer", "operator", "security-officer", "admin"]}, "disabled": {"type": "boolean"},
+                 "sites": {"type": ["array", "null"], "items": {"type": "string"}}}}}}},
+             "responses": {"200": js("Changed.", ref("User")), "403": problem("Administrators only."), "404": problem("No such user in the tenant."),
+                           "409": problem("Not on yourself."), "413": problem("Body too large."), "422": problem("Invalid role or sites."), **COMMON}},
+   "delete": {"operationId": "deleteUser", "summary": "Delete a user, its sessions and tokens.",
+              "responses": {"204": {"description": "Deleted."}, "403": problem("Administrators only."), "404": problem("No such user in the tenant."),
+                            "409": problem("Not on yourself."), **COMMON}}},
+ "/api/v1/users/{name}/password": {"parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
+   "post": {"operationId": "resetUserPassword", "summary": "Give a user a new password (its sessions and tokens end).",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "required": ["password"], "properties": {
+                "password": {"type": "string"}}}}}},
+            "responses": {"204": {"description": "Reset."}, "403": problem("Administrators only."), "404": problem("No such user in the tenant."),
+                          "413": problem("Body too large."), "422": problem("Weak password."), **COMMON}}},
+ "/api/v1/users/{name}/totp": {"parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
+   "delete": {"operationId": "resetUserTOTP", "summary": "Remove a user's second factor and recovery codes (a lost phone).",
+              "responses": {"204": {"description": "Reset."}, "403": problem("Administrators only."), "404": problem("No such user in the tenant."), **COMMON}}},
+ "/api/v1/users/{name}/tokens": {"parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
+   "get": {"operationId": "listUserTokens", "summary": "A user's API tokens and sessions.",
+           "responses": {"200": js("Tokens.", {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": ref("Token")}}}),
+                         "403": problem("Administrators only."), "404": problem("No such user in the tenant."), **COMMON}}},
 }
 doc = {"openapi": "3.1.0",
        "info": {"title": "TwinGuard API", "version": "0.2.0",

@@ -183,6 +183,7 @@ public enum HTTPAPIServer {
         TenantRoutes(dependencies: dependencies).register(on: router)
         IdentityRoutes(dependencies: dependencies).register(on: router)
         UserRoutes(dependencies: dependencies).register(on: router)
+        UserLifecycleRoutes(dependencies: dependencies).register(on: router)
         ConsoleRoutes().register(on: router)
         return router
     }

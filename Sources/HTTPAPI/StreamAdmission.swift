@@ -15,20 +15,38 @@ public final class StreamAdmission: Sendable {
         self.total = total
     }
 
-    /// Takes a place for `principal`; false when it, or the server, has no room.
-    func admit(_ principal: Principal) -> Bool {
+    /// A place taken: given back once, whichever comes first of the stream's end and its socket's close.
+    final class Ticket: Sendable {
+        private let admission: StreamAdmission
+        private let principal: Principal
+        private let released = Atomic<Bool>(false)
+
+        init(_ admission: StreamAdmission, _ principal: Principal) {
+            self.admission = admission
+            self.principal = principal
+        }
+
+        func release() {
+            guard !self.released.exchange(true, ordering: .acquiringAndReleasing) else { return }
+            self.admission.release(self.principal)
+        }
+    }
+
+    /// Takes a place for `principal`; nil when it, or the server, has no room.
+    func admit(_ principal: Principal) -> Ticket? {
         let key = "\(principal.tenant.rawValue)/\(principal.ownerKey)"
-        return self.state.withLock { state in
+        let admitted = self.state.withLock { state in
             let held = state.byPrincipal[key, default: 0]
             guard held < self.perPrincipal, state.total < self.total else { return false }
             state.byPrincipal[key] = held + 1
             state.total += 1
             return true
         }
+        return admitted ? Ticket(self, principal) : nil
     }
 
     /// Gives back the place of a stream that ended.
-    func release(_ principal: Principal) {
+    private func release(_ principal: Principal) {
         let key = "\(principal.tenant.rawValue)/\(principal.ownerKey)"
         self.state.withLock { state in
             let left = state.byPrincipal[key, default: 0] - 1

@@ -33,12 +33,14 @@ struct StreamRoutes {
 
     private func stream(_ filter: EventHub.Filter, _ principal: Principal, _ context: APIRequestContext) throws -> Response {
         let admission = self.dependencies.streams
-        guard admission.admit(principal) else {
+        guard let ticket = admission.admit(principal) else {
             throw ProblemDetails(status: .tooManyRequests, code: "too_many_streams", detail: admission.refusal)
         }
+        // The place is free as soon as the client goes, not only at the next keep-alive that fails to write.
+        context.channel.closeFuture.whenComplete { _ in ticket.release() }
         let events = self.dependencies.registry.events.subscribe(filter)
         let body = ResponseBody { writer in
-            defer { admission.release(principal) }
+            defer { ticket.release() }
             try await writer.write(ByteBuffer(string: ": connected\n\n"))
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

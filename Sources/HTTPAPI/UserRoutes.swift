@@ -38,6 +38,15 @@ struct UserRoutes {
         var code: String
     }
 
+    struct EnrolledResponse: Encodable {
+        var mfaEnrolled: Bool
+        var recoveryCodes: [String]
+        enum CodingKeys: String, CodingKey {
+            case mfaEnrolled = "mfa_enrolled"
+            case recoveryCodes = "recovery_codes"
+        }
+    }
+
     struct TokenRequest: Decodable {
         var name: String
         var ttl: String?
@@ -51,11 +60,14 @@ struct UserRoutes {
         var mfaEnrolled: Bool
         var mfaRequired: Bool
         var locked: Bool
+        var disabled: Bool
         var sites: [String]?
+        var recoveryCodesLeft: Int?
         enum CodingKeys: String, CodingKey {
-            case name, tenant, role, locked, sites
+            case name, tenant, role, locked, sites, disabled
             case mfaEnrolled = "mfa_enrolled"
             case mfaRequired = "mfa_required"
+            case recoveryCodesLeft = "recovery_codes_left"
         }
 
         /// - Parameter locked: whether the user is locked out from some address now.
@@ -66,7 +78,9 @@ struct UserRoutes {
             self.mfaEnrolled = user.totpSecret != nil
             self.mfaRequired = user.role.requiresMFA
             self.locked = locked
+            self.disabled = user.disabled ?? false
             self.sites = user.sites
+            self.recoveryCodesLeft = user.recoveryCodes?.count
         }
     }
 
@@ -150,7 +164,9 @@ struct UserRoutes {
             } catch is UserError {
                 throw ProblemDetails(status: .conflict, code: "no_enrolment", detail: "Start the enrolment with POST /api/v1/me/totp first.")
             }
-            return try HTTPJSON.encode(.ok, ["mfa_enrolled": true])
+            // Recovery codes with the second factor, shown this once: a lost phone is not a locked-out account.
+            let codes = try await identity.makeRecoveryCodes(user: principal.subject)
+            return try HTTPJSON.encode(.ok, EnrolledResponse(mfaEnrolled: true, recoveryCodes: codes))
         }
         router.post("api/v1/tokens") { request, context in
             let principal = try context.requirePrincipal()

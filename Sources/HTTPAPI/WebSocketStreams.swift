@@ -64,12 +64,12 @@ enum WebSocketStreams {
         _ events: AsyncStream<TwinEvent>, _ principal: Principal, _ admission: StreamAdmission, inbound: WebSocketInboundStream,
         outbound: WebSocketOutboundWriter
     ) async throws {
-        guard admission.admit(principal) else {
+        guard let ticket = admission.admit(principal) else {
             // One frame that says why, then the close.
             try await outbound.write(.text("{\"error\":\"too_many_streams\",\"detail\":\"\(admission.refusal)\"}"))
             return
         }
-        defer { admission.release(principal) }
+        defer { ticket.release() }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         try await withThrowingTaskGroup(of: Void.self) { group in

@@ -9,9 +9,11 @@ public enum AccessTokenFailure: Error, Equatable, CustomStringConvertible {
     case unknown
     case expired
     case roleTooHigh(Role)
+    case disabled
 
     public var description: String {
         switch self {
+        case .disabled: "the token's owner is disabled"
         case .unknown: "unknown or revoked token"
         case .expired: "the token has expired; log in again"
         case .roleTooHigh(let role): "a token cannot have more rights than its owner (role '\(role.rawValue)' is too high)"
@@ -46,7 +48,7 @@ extension IdentityService {
             throw UserError.unknown(principal.subject)
         }
         let role = role ?? user.role
-        guard role != .device, Self.role(role, isWithin: user.role) else {
+        guard role != .device, AccessTokenRules.role(role, isWithin: user.role) else {
             throw AccessTokenFailure.roleTooHigh(role)
         }
         let issued = try await self.issue(kind: .api, user: user, role: role, name: name, seconds: seconds, csrf: nil, mfaPending: false)
@@ -82,13 +84,9 @@ extension IdentityService {
         // A token is worth what its owner is worth now: a deleted user's tokens are dead, and a token whose
         // role grants more than the owner's current role (the owner was demoted) is refused.
         guard let owner = self.user(named: record.user), owner.tenant == record.tenant else { return .failure(.unknown) }
-        guard Self.role(record.role, isWithin: owner.role) else { return .failure(.roleTooHigh(record.role)) }
+        guard owner.disabled != true else { return .failure(.disabled) }
+        guard AccessTokenRules.role(record.role, isWithin: owner.role) else { return .failure(.roleTooHigh(record.role)) }
         return .success(record)
-    }
-
-    /// Whether every permission of `role` is also a permission of `limit`.
-    static func role(_ role: Role, isWithin limit: Role) -> Bool {
-        Permission.allCases.allSatisfy { !role.allows($0) || limit.allows($0) }
     }
 
     /// Whether `csrf` is the CSRF token of `session`.
@@ -97,11 +95,13 @@ extension IdentityService {
         return ConstantTime.equal(Array(expected.utf8), Array(Hex.sha256(Array(csrf.utf8)).utf8))
     }
 
-    /// Ends a session or revokes an API token: the principal's own, or any for the local administrator.
+    /// Ends a session or revokes an API token: the principal's own, any of its tenant for an administrator, any
+    /// at all for the local administrator.
     /// - Returns: false when there is no such token that the principal may revoke.
     public func revokeToken(id: String, by principal: Principal) async throws -> Bool {
         guard let record = self.state.withLock({ $0.accessTokens[id] }),
             principal.administersAllTenants || (record.user == principal.subject && record.tenant == principal.tenant)
+                || (principal.role.allows(.administer) && principal.sites == nil && record.tenant == principal.tenant)
         else { return false }
         let actor = principal.subject
         try await self.store.deleteAccessToken(id: id)
@@ -153,7 +153,7 @@ extension IdentityService {
             return setup
         }
         guard let claimed else {
-            self.auditDenial(
+            await self.recordDenial(
                 tenant: .default, actor: Self.sourceAddress(remote) ?? "unknown", action: "setup.admin", target: String(name.prefix(64)),
                 detail: "wrong, used or expired setup token")
             throw SetupError.refused

@@ -55,8 +55,25 @@ extension IdentityService {
     /// `perTarget`: each refused route of a user is recorded, but not each repetition); the entry says how many
     /// repetitions it stands for.
     public func auditDenial(tenant: TenantID, actor: String, action: String, target: String, detail: String, perTarget: Bool = false) {
+        guard let entry = self.admitDenial(tenant: tenant, actor: actor, action: action, target: target, detail: detail, perTarget: perTarget)
+        else { return }
+        let audit = self.audit
+        Task { _ = try? await audit.record(tenant: tenant, actor: entry.actor, action: action, target: entry.target, outcome: "deny", detail: entry.detail) }
+    }
+
+    /// ``auditDenial(tenant:actor:action:target:detail:perTarget:)`` that returns once the entry, if one is
+    /// written, is in the log (for callers that answer the client after it).
+    func recordDenial(tenant: TenantID, actor: String, action: String, target: String, detail: String, perTarget: Bool = false) async {
+        guard let entry = self.admitDenial(tenant: tenant, actor: actor, action: action, target: target, detail: detail, perTarget: perTarget)
+        else { return }
+        _ = try? await self.audit.record(tenant: tenant, actor: entry.actor, action: action, target: entry.target, outcome: "deny", detail: entry.detail)
+    }
+
+    private func admitDenial(
+        tenant: TenantID, actor: String, action: String, target: String, detail: String, perTarget: Bool
+    ) -> (actor: String, target: String, detail: String)? {
         guard let coalesced = self.denials.admit("\(tenant.rawValue)\u{1F}\(actor)\u{1F}\(action)" + (perTarget ? "\u{1F}\(target)" : "")) else {
-            return
+            return nil
         }
         // Names and targets may come from an attacker: bounded before they reach the log.
         let actor = String(actor.prefix(200))
@@ -64,9 +81,7 @@ extension IdentityService {
         var detail = String(detail.prefix(1_000))
         if coalesced.sameKind > 0 { detail += " (and \(coalesced.sameKind) more like it before this entry, not recorded one by one)" }
         if coalesced.others > 0 { detail += " (\(coalesced.others) other denials not recorded during a flood)" }
-        let audit = self.audit
-        let entry = detail
-        Task { _ = try? await audit.record(tenant: tenant, actor: actor, action: action, target: target, outcome: "deny", detail: entry) }
+        return (actor, target, detail)
     }
 
     /// A client certificate was refused in a TLS handshake.

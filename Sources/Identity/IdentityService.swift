@@ -19,6 +19,8 @@ public final class IdentityService: Sendable {
     let state: Mutex<State>
     /// Closes live connections of a device that was revoked or blocked; set by the composition root.
     let disconnector = Mutex<(@Sendable (TenantID, String, String) -> Int)?>(nil)
+    /// Closes the MQTT connections of a principal (``Principal/ownerKey``): a disabled or deleted user's.
+    let ownerDisconnector = Mutex<(@Sendable (String) -> Int)?>(nil)
     /// Where identity events go (tier changes, posture).
     let eventSink = Mutex<(@Sendable (TenantID, String, String, [String: String]) -> Void)?>(nil)
     /// Recent behaviour per device (rate limits, violations); apart from `state` so that counting a message
@@ -155,6 +157,11 @@ public final class IdentityService: Sendable {
     }
 
     /// Sets what closes a device's live connections: `(tenant, twin, reason) -> connections closed`.
+    /// Sets what closes the MQTT connections of a principal, by its ``Principal/ownerKey``.
+    public func setOwnerDisconnector(_ disconnect: @escaping @Sendable (String) -> Int) {
+        self.ownerDisconnector.withLock { $0 = disconnect }
+    }
+
     public func setDisconnector(_ disconnect: @escaping @Sendable (TenantID, String, String) -> Int) {
         self.disconnector.withLock { $0 = disconnect }
     }
@@ -219,9 +226,10 @@ extension IdentityService {
     /// whether or not the CSR is good, so that a stolen token cannot be probed.
     public func enroll(token text: String, csrPEM: String, remote: String?) async throws -> IssuedCertificate {
         let refuse = { (tenant: TenantID, target: String, error: EnrollmentError) async throws -> EnrollmentError in
-            try await self.audit.record(
-                tenant: tenant, actor: remote ?? "unknown", action: "device.enroll", target: target, outcome: "deny",
-                detail: error.description)
+            // Coalesced per source and twin: garbage sent to this public route must not flood the log.
+            await self.recordDenial(
+                tenant: tenant, actor: Self.sourceAddress(remote) ?? "unknown", action: "device.enroll", target: target,
+                detail: error.description + (remote.map { " (from \($0))" } ?? ""), perTarget: true)
             self.logger.notice("enrollment refused", metadata: ["auth.decision": "deny", "auth.reason": "\(error)", "twin.id": "\(target)"])
             return error
         }

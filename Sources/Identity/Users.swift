@@ -14,6 +14,7 @@ public enum LoginFailure: Error, Equatable, CustomStringConvertible {
     case badTOTP
     case reusedTOTP
     case tooManyFromSource
+    case disabled
 
     public var description: String {
         switch self {
@@ -23,6 +24,7 @@ public enum LoginFailure: Error, Equatable, CustomStringConvertible {
         case .badTOTP: "the one-time code is wrong"
         case .reusedTOTP: "the one-time code was used already; wait for the next one"
         case .tooManyFromSource: "too many failed logins from this address; try again in a minute"
+        case .disabled: "the account is disabled; an administrator can enable it"
         }
     }
 
@@ -30,7 +32,7 @@ public enum LoginFailure: Error, Equatable, CustomStringConvertible {
     public static func == (lhs: LoginFailure, rhs: LoginFailure) -> Bool {
         switch (lhs, rhs) {
         case (.badCredentials, .badCredentials), (.locked, .locked), (.mfaRequired, .mfaRequired), (.badTOTP, .badTOTP),
-            (.reusedTOTP, .reusedTOTP), (.tooManyFromSource, .tooManyFromSource):
+            (.reusedTOTP, .reusedTOTP), (.tooManyFromSource, .tooManyFromSource), (.disabled, .disabled):
             true
         default: false
         }
@@ -114,17 +116,6 @@ extension IdentityService {
         return user
     }
 
-    /// Gives a user a new password and lifts a lockout (their second factor stays). Audited.
-    public func resetPassword(name: String, password: String, actor: String) async throws {
-        guard var user = self.user(named: name) else { throw UserError.unknown(name) }
-        try Self.checkPassword(password)
-        user.passwordHash = Bcrypt.hash(password, cost: 11)
-        user.lockedUntil = nil
-        self.lockouts.clear(user: name)
-        try await self.store.saveUser(user)
-        self.state.withLock { $0.users[Self.userKey(name)] = user }
-        try await self.audit.record(tenant: user.tenant, actor: actor, action: "user.password.reset", target: name, outcome: "success", detail: "")
-    }
 
     /// Failed logins from one address within a minute after which that address is refused for the rest of it.
     public static let sourceFailureLimit = 20
@@ -170,9 +161,13 @@ extension IdentityService {
         let failure: LoginFailure?
         if !self.verifyPassword(password, user: user) {
             failure = .badCredentials
+        } else if user.disabled == true {
+            failure = .disabled
         } else if let secret = user.totpSecret {
             if let totp, let step = Self.totpStep(secret: secret, code: totp) {
                 failure = interactive && !self.useTOTPStep(step, user: user.name) ? .reusedTOTP : nil
+            } else if let totp, interactive, await self.useRecoveryCode(totp, user: &user) {
+                failure = nil
             } else {
                 failure = totp == nil ? .mfaRequired : .badTOTP
             }
@@ -181,7 +176,9 @@ extension IdentityService {
         }
         if let failure {
             var lockout: Int64?
-            if failure != .mfaRequired { lockout = self.lockouts.noteFailure(user: user.name, source: source, now: now) }
+            if failure != .mfaRequired && failure != .disabled {
+                lockout = self.lockouts.noteFailure(user: user.name, source: source, now: now)
+            }
             await self.recordLogin(
                 tenant: user.tenant, name: name, outcome: "failure",
                 detail: failure.description + (lockout.map { "; locked out from \(source) until \(RFC3339.format($0))" } ?? ""),
@@ -229,11 +226,15 @@ extension IdentityService {
     /// (RFC 6238 §5.2); `nil` when it matches none.
     static func totpStep(secret: String, code: String, now: Date = Date()) -> Int64? {
         guard let value = Int(code.trimmingCharacters(in: .whitespaces)), code.count == 6 else { return nil }
-        let totp = TOTP(secret: secret)
-        for offset in [-1, 0, 1] where totp.compute(date: now.addingTimeInterval(Double(offset) * 30)) == value {
+        for offset in [-1, 0, 1] where Self.totpCode(secret: secret, at: now.addingTimeInterval(Double(offset) * 30)) == value {
             return Int64(now.timeIntervalSince1970 / 30) + Int64(offset)
         }
         return nil
+    }
+
+    /// The RFC 6238 code of `secret` at `date` (six digits, as a number).
+    static func totpCode(secret: String, at date: Date) -> Int {
+        TOTP(secret: secret).compute(date: date)
     }
 
     /// Records that `user` logged in with the code of `step`; `false` when that step (or a later one) was

@@ -61,6 +61,12 @@ extension SQLiteStore: IdentityStore {
         }
     }
 
+    public func deleteUser(name: String) async throws {
+        try await self.identityWrite("user") { db in
+            try db.execute(sql: "DELETE FROM users WHERE name = ?", arguments: [name])
+        }
+    }
+
     public func loadUsers() async throws -> [UserRecord] {
         try await self.identityRead("users") { db in
             try Data.fetchAll(db, sql: "SELECT record FROM users ORDER BY rowid").map { try JSONDecoder().decode(UserRecord.self, from: $0) }

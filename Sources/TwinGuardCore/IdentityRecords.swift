@@ -73,6 +73,10 @@ public struct UserRecord: Codable, Sendable, Equatable {
     /// ns since the epoch until which logins are refused.
     public var lockedUntil: Int64?
     public var createdAt: Int64
+    /// A disabled user cannot log in, and its sessions and tokens stop working. Absent means enabled.
+    public var disabled: Bool?
+    /// Hex SHA-256 of the unused one-time recovery codes (a lost authenticator is not a locked-out admin).
+    public var recoveryCodes: [String]?
 
     public init(
         name: String, tenant: TenantID, role: Role, passwordHash: String, totpSecret: String? = nil, failedLogins: Int = 0,
@@ -191,6 +195,7 @@ public protocol IdentityStore: Sendable {
 
     func saveUser(_ user: UserRecord) async throws
     func loadUsers() async throws -> [UserRecord]
+    func deleteUser(name: String) async throws
 
     func saveAccessToken(_ token: AccessTokenRecord) async throws
     func deleteAccessToken(id: String) async throws

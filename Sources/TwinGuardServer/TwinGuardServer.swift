@@ -77,6 +77,7 @@ public struct TwinGuardServer: Sendable {
         brokerLogger[metadataKey: "component"] = "mqtt"
         let broker = Broker(limits: configuration.limits, authorizer: authorizer, logger: brokerLogger)
         identity.setDisconnector { tenant, twin, _ in broker.disconnectDevice(tenant: tenant, twin: twin) }
+        identity.setOwnerDisconnector { owner in broker.disconnectOwner(owner) }
         let snapshot = try await store.loadBrokerState()
         broker.restore(snapshot)
         logger.info(

@@ -119,7 +119,8 @@ struct RevokeCommand: AsyncParsableCommand {
 
 /// `twinguard user …`
 struct UserCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "user", abstract: "Manage users.", subcommands: [UserAddCommand.self])
+    static let configuration = CommandConfiguration(
+        commandName: "user", abstract: "Manage users.", subcommands: [UserAddCommand.self, UserChangeCommand.self])
 }
 
 /// `twinguard user add NAME --role R --password-stdin`
@@ -146,6 +147,48 @@ struct UserAddCommand: AsyncParsableCommand {
         do {
             try await access.addUser(name: self.name, role: role, password: password, tenant: tenant, sites: self.sites.isEmpty ? nil : self.sites)
             print("user '\(self.name)' added with role \(role.rawValue)" + (self.sites.isEmpty ? "" : ", limited to sites \(self.sites.joined(separator: ", "))"))
+        } catch {
+            exitWithError(error)
+        }
+    }
+}
+
+/// `twinguard user change NAME --role R | --disable | --enable | --delete | --reset-password | --reset-totp`.
+struct UserChangeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "change",
+        abstract: "Change a user's role, disable, enable or delete it, or reset its password or second factor (audited).")
+
+    @Argument(help: "The user name.") var name: String
+    @Option(help: "A new role: viewer, engineer, operator, security-officer or admin.") var role: String?
+    @Flag(help: "Disable the user: its sessions, tokens and MQTT connections end at once.") var disable = false
+    @Flag(help: "Enable a disabled user.") var enable = false
+    @Flag(help: "Delete the user.") var delete = false
+    @Flag(name: .customLong("reset-password"), help: "Set a new password, read from standard input.") var resetPassword = false
+    @Flag(name: .customLong("reset-totp"), help: "Remove the second factor (a lost phone): the user enrols again at the next login.")
+    var resetTOTP = false
+    @OptionGroup var target: AdminTarget
+
+    func run() async throws {
+        var changes: [AdminAccess.UserChange] = []
+        if let text = self.role {
+            guard let role = Role(rawValue: text), role != .device else {
+                exitWithError(ValidationError("'\(text)' is not a role: viewer, engineer, operator, security-officer or admin"))
+            }
+            changes.append(.role(role))
+        }
+        if self.disable { changes.append(.disable) }
+        if self.enable { changes.append(.enable) }
+        if self.resetPassword { changes.append(.resetPassword(readLine(strippingNewline: true) ?? "")) }
+        if self.resetTOTP { changes.append(.resetTOTP) }
+        if self.delete { changes.append(.delete) }
+        guard !changes.isEmpty, !(self.disable && self.enable) else {
+            exitWithError(ValidationError("say what to change: --role, --disable, --enable, --delete, --reset-password or --reset-totp"))
+        }
+        let (access, _) = await self.target.open()
+        do {
+            for change in changes { try await access.changeUser(self.name, change) }
+            print("user '\(self.name)' changed")
         } catch {
             exitWithError(error)
         }

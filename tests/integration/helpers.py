@@ -136,3 +136,13 @@ def connect_properties(**values):
 
 def mosquitto(*args, timeout=10):
     return subprocess.run(list(args), capture_output=True, text=True, timeout=timeout)
+
+
+def device_login(port, twin):
+    """MQTT credentials of `twin`'s own device on a development server: a device password (presence comes only
+    from a twin's own device identity, never from a client id)."""
+    import httpclient
+    assert httpclient.request(port, "PATCH", "/api/v1/tenant", json_body={"devicePasswords": True}).status == 200
+    made = httpclient.request(port, "POST", "/api/v1/devices/%s/password" % twin)
+    assert made.status == 201, made
+    return made.json()["username"], made.json()["password"]

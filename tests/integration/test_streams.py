@@ -7,7 +7,7 @@ import threading
 import time
 
 from conftest import unique
-from helpers import Client
+from helpers import Client, device_login
 from httpclient import request
 
 
@@ -57,7 +57,8 @@ def test_twin_stream_shows_telemetry_presence_and_state(server):
     time.sleep(0.2)
     request(port, "POST", "/api/v1/twins/live-1/telemetry", json_body={"temp": 21.25})
     assert next_event(events, "telemetry")["data"] == {"temp": 21.25}
-    device = Client(server.mqtt_port, client_id="live-1")
+    username, password = device_login(port, "live-1")
+    device = Client(server.mqtt_port, client_id="live-1", username=username, password=password)
     assert next_event(events, "presence")["data"] == {"online": True}
     assert request(port, "GET", "/api/v1/twins/live-1").json()["presence"] == "online"
     request(port, "PATCH", "/api/v1/twins/live-1/desired", json_body={"setpoint": 50})

@@ -80,7 +80,7 @@ def test_flooding_device_gets_quota_exceeded_then_is_disconnected(server_factory
     assert client.disconnected.wait(5) and client.disconnect_reason.value == 0x97
     state = api(server, "GET", "/api/v1/devices/%s" % twin).json()
     assert any("over its rate limit" in reason for reason in state["score_reasons"]), state
-    metrics = __import__("httpclient").request(server.http_port, "GET", "/metrics").body.decode()
+    metrics = api(server, "GET", "/metrics").body.decode()
     line = [l for l in metrics.splitlines() if l.startswith("twinguard_mqtt_quota_exceeded_total")][0]
     assert int(float(line.split()[-1])) >= 1
 

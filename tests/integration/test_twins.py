@@ -182,14 +182,16 @@ def test_ingest_counts_in_metrics(server):
     assert "twinguard_wal_fsync_seconds_bucket" in text and "twinguard_timeseries_series" in text
 
 
-def test_commands_round_trip_with_correlation_data_and_time_out(server):
+def test_commands_round_trip_with_correlation_data_and_time_out(server, tmp_path):
     from paho.mqtt.packettypes import PacketTypes
     from paho.mqtt.properties import Properties
     upload_pump(server)
     api(server, "POST", "/twins", json_body={"id": "pump-c", "model": "tg:test:Pump;1"})
     offline = api(server, "POST", "/twins/pump-c/commands/reboot", json_body={"delay": 1})
     assert offline.status == 409 and offline.json()["code"] == "device_offline"
-    device = Client(server.mqtt_port, client_id="pump-c")  # client id = twin id: the twin is online
+    # The twin's own device, with its certificate: only its identity makes the twin online.
+    from test_identity import device as certified, enroll
+    device = certified(server, enroll(server, "pump-c", tmp_path / "dev"), client_id="pump-c")
     device.subscribe("tg/default/pump-c/commands/+", qos=1)
 
     def answer(client, userdata, message):

@@ -227,6 +227,21 @@ public final class Broker: Sendable {
         return closed
     }
 
+    /// Closes the live connections of the principal with this ``TwinGuardCore/Principal/ownerKey`` (a user that
+    /// was disabled, deleted or lost rights), telling MQTT 5 clients "not authorized".
+    /// - Returns: how many connections were closed.
+    public func disconnectOwner(_ owner: String) -> Int {
+        let sessions = self.sessions.withLock { $0.values.filter { $0.ownerKey == owner } }
+        var closed = 0
+        for session in sessions {
+            if let connection = session.state.withLock({ $0.connection }) {
+                self.kick(connection, reason: .notAuthorized)
+                closed += 1
+            }
+        }
+        return closed
+    }
+
     var sessionCount: Int { self.sessions.withLock { $0.count } }
 
     /// Creates and registers a session read back from the store.

@@ -104,6 +104,42 @@ public enum AdminAccess {
         }
     }
 
+    /// A change of the user lifecycle, as the command line names it.
+    public enum UserChange: Sendable {
+        case role(Role)
+        case disable
+        case enable
+        case delete
+        case resetPassword(String)
+        case resetTOTP
+    }
+
+    /// Applies a lifecycle change to a user (audited by the server; sessions and tokens cut where rights go).
+    public func changeUser(_ name: String, _ change: UserChange) async throws {
+        switch self {
+        case .running(let document):
+            let path = "/api/v1/users/" + (name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? name)
+            switch change {
+            case .role(let role): _ = try await Self.call(document, .PATCH, path, ["role": role.rawValue])
+            case .disable: _ = try await Self.call(document, .PATCH, path, ["disabled": true])
+            case .enable: _ = try await Self.call(document, .PATCH, path, ["disabled": false])
+            case .delete: _ = try await Self.call(document, .DELETE, path, nil)
+            case .resetPassword(let password): _ = try await Self.call(document, .POST, path + "/password", ["password": password])
+            case .resetTOTP: _ = try await Self.call(document, .DELETE, path + "/totp", nil)
+            }
+        case .offline(let data):
+            let identity = data.identity
+            switch change {
+            case .role(let role): _ = try await identity.updateUser(name: name, by: .localAdministrator, role: role, disabled: nil, sites: nil)
+            case .disable: _ = try await identity.updateUser(name: name, by: .localAdministrator, role: nil, disabled: true, sites: nil)
+            case .enable: _ = try await identity.updateUser(name: name, by: .localAdministrator, role: nil, disabled: false, sites: nil)
+            case .delete: try await identity.deleteUser(name: name, by: .localAdministrator)
+            case .resetPassword(let password): try await identity.resetPassword(name: name, password: password, by: .localAdministrator)
+            case .resetTOTP: try await identity.resetTOTP(name: name, by: .localAdministrator)
+            }
+        }
+    }
+
     /// Adds a user.
     public func addUser(name: String, role: Role, password: String, tenant: TenantID, sites: [String]?) async throws {
         switch self {

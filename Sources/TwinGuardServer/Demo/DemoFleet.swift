@@ -33,7 +33,7 @@ public struct DemoFleet: Service {
         let user = "admin"
         let password = AccessPolicy.randomSecret()
         if server.identity.hasUser(user) {
-            try await server.identity.resetPassword(name: user, password: password, actor: "demo")
+            try await server.identity.resetPassword(name: user, password: password, by: .localAdministrator)
         } else {
             _ = try await server.identity.addUser(name: user, tenant: .default, role: .admin, password: password, actor: "demo")
         }

@@ -108,9 +108,7 @@ struct InfluxQLLexer {
                 if isInteger, !unit.isEmpty, let scale = Self.durationUnits.first(where: { $0.0 == unit })?.1 {
                     guard let count = Int64(digits) else { throw fail("bad duration", start) }
                     let (ns, overflow) = count.multipliedReportingOverflow(by: scale)
-                    guard !overflow, ns.magnitude <= UInt64(TwinGuardCore.TimeBounds.longestDuration) else {
-                        throw fail("duration too large", start)
-                    }
+                    guard !overflow else { throw fail("duration too large", start) }
                     tokens.append(InfluxQLToken(kind: .duration(ns), position: start + 1))
                     index = probe
                     continue

@@ -400,17 +400,16 @@ public struct InfluxQLParser {
             let amount: Int64
             switch self.next().kind {
             case .duration(let ns): amount = ns
-            case .number(let number, true) where abs(number) <= Double(TwinGuardCore.TimeBounds.longestDuration): amount = Int64(number)
+            case .number(let number, true) where abs(number) < 9.2e18: amount = Int64(number)
             default:
                 self.index -= 1
                 throw self.unexpected("a duration")
             }
             guard let base = try self.timeValue(value) else { throw .invalidQuery("error parsing query: arithmetic needs a time") }
-            guard amount <= TwinGuardCore.TimeBounds.longestDuration else { throw Self.timeOutOfRange }
-            // Both within TimeBounds, so the sum cannot overflow; the result must be within them too.
-            let result = minus ? base - amount : base + amount
-            guard TwinGuardCore.TimeBounds.contains(result) else { throw Self.timeOutOfRange }
-            value = .time(result)
+            let (result, overflow) = minus ? base.subtractingReportingOverflow(amount) : base.addingReportingOverflow(amount)
+            guard !overflow else { throw Self.timeOutOfRange }
+            // `now() - 100000d` (Grafana's "all time") means every time there is: clamped, not refused.
+            value = .time(min(max(result, TwinGuardCore.TimeBounds.earliest), TwinGuardCore.TimeBounds.latest))
         }
         return value
     }

@@ -1,0 +1,141 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Identity
+import TwinGuardCore
+
+/// The user lifecycle: change a user's role, sites or whether it is disabled, delete it, reset its password or
+/// second factor, list and revoke its tokens (administrators, in their own tenant); change one's own
+/// password and make new recovery codes (every user). Every change is audited; taking rights away revokes the
+/// user's sessions and tokens and closes its MQTT connections at once.
+struct UserLifecycleRoutes {
+    let dependencies: HTTPAPIDependencies
+
+    /// `PATCH /api/v1/users/{name}`: only what is sent changes; `"sites": null` lifts a site limit.
+    struct UserPatch: Decodable {
+        var role: Role?
+        var disabled: Bool?
+        var sites: [String]??
+
+        enum CodingKeys: String, CodingKey { case role, disabled, sites }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.role = try container.decodeIfPresent(Role.self, forKey: .role)
+            self.disabled = try container.decodeIfPresent(Bool.self, forKey: .disabled)
+            if container.contains(.sites) {
+                self.sites = .some(try container.decodeNil(forKey: .sites) ? nil : try container.decode([String].self, forKey: .sites))
+            }
+        }
+    }
+
+    struct PasswordReset: Decodable {
+        var password: String
+    }
+
+    struct PasswordChange: Decodable {
+        var current: String
+        var password: String
+    }
+
+    struct TokenDocument: Encodable {
+        var id: String
+        var kind: String
+        var name: String
+        var role: String
+        var createdAt: String
+        var expiresAt: String
+        enum CodingKeys: String, CodingKey {
+            case id, kind, name, role
+            case createdAt = "created_at"
+            case expiresAt = "expires_at"
+        }
+
+        init(_ record: AccessTokenRecord) {
+            self.id = record.id
+            self.kind = record.kind == .api ? "api" : "session"
+            self.name = record.name
+            self.role = record.role.rawValue
+            self.createdAt = RFC3339.format(record.createdAt)
+            self.expiresAt = RFC3339.format(record.expiresAt)
+        }
+    }
+
+    func register(on router: Router<APIRequestContext>) {
+        let identity = self.dependencies.identity
+        router.patch("api/v1/users/:name") { request, context in
+            let principal = try context.requirePrincipal()
+            let name = try context.parameters.require("name")
+            let patch = try HTTPJSON.decode(UserPatch.self, from: try await HTTPJSON.body(request, limit: 16 * 1024), what: "user change")
+            let user = try await Self.mapping {
+                try await identity.updateUser(name: name, by: principal, role: patch.role, disabled: patch.disabled, sites: patch.sites)
+            }
+            return try HTTPJSON.encode(.ok, UserRoutes.UserDocument(user, locked: identity.isLockedOut(user.name)))
+        }
+        router.delete("api/v1/users/:name") { _, context in
+            let principal = try context.requirePrincipal()
+            let name = try context.parameters.require("name")
+            try await Self.mapping { try await identity.deleteUser(name: name, by: principal) }
+            return Response(status: .noContent)
+        }
+        router.post("api/v1/users/:name/password") { request, context in
+            let principal = try context.requirePrincipal()
+            let name = try context.parameters.require("name")
+            let body = try HTTPJSON.decode(PasswordReset.self, from: try await HTTPJSON.body(request, limit: 16 * 1024), what: "password")
+            try await Self.mapping { try await identity.resetPassword(name: name, password: body.password, by: principal) }
+            return Response(status: .noContent)
+        }
+        router.delete("api/v1/users/:name/totp") { _, context in
+            let principal = try context.requirePrincipal()
+            let name = try context.parameters.require("name")
+            try await Self.mapping { try await identity.resetTOTP(name: name, by: principal) }
+            return Response(status: .noContent)
+        }
+        router.get("api/v1/users/:name/tokens") { _, context in
+            let principal = try context.requirePrincipal()
+            let name = try context.parameters.require("name")
+            guard let user = identity.user(named: name), principal.administersAllTenants || user.tenant == principal.tenant else {
+                throw ProblemDetails(status: .notFound, code: "not_found", detail: "No user '\(name.prefix(64))'.")
+            }
+            return try HTTPJSON.encode(.ok, ["items": identity.accessTokens(of: user.name).map(TokenDocument.init)])
+        }
+        router.get("api/v1/tokens") { _, context in
+            let principal = try context.requirePrincipal()
+            return try HTTPJSON.encode(.ok, ["items": identity.accessTokens(of: principal.subject).filter { $0.tenant == principal.tenant }.map(TokenDocument.init)])
+        }
+        router.post("api/v1/me/password") { request, context in
+            let principal = try context.requirePrincipal()
+            let body = try HTTPJSON.decode(PasswordChange.self, from: try await HTTPJSON.body(request, limit: 16 * 1024), what: "password change")
+            let session = AuthenticationMiddleware<APIRequestContext>.cookie("tg_session", in: request)
+                ?? AuthenticationMiddleware<APIRequestContext>.bearer(request)
+            let keep = session.flatMap { token -> String? in
+                if case .success(let record) = identity.authenticateToken(token) { return record.id }
+                return nil
+            }
+            try await Self.mapping {
+                try await identity.changeOwnPassword(name: principal.subject, current: body.current, new: body.password, keeping: keep)
+            }
+            return Response(status: .noContent)
+        }
+        router.post("api/v1/me/recovery-codes") { _, context in
+            let principal = try context.requirePrincipal()
+            let codes = try await Self.mapping { try await identity.makeRecoveryCodes(user: principal.subject) }
+            return try HTTPJSON.encode(.ok, ["recovery_codes": codes])
+        }
+    }
+
+    /// Runs `body`, turning user errors into problem details.
+    static func mapping<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as UserChangeError {
+            switch error {
+            case .unknown, .otherTenant: throw ProblemDetails(status: .notFound, code: "not_found", detail: error.description)
+            case .notOnYourself: throw ProblemDetails(status: .conflict, code: "not_on_yourself", detail: error.description)
+            case .wrongPassword: throw ProblemDetails(status: .forbidden, code: "wrong_password", detail: error.description)
+            }
+        } catch let error as UserError {
+            throw ProblemDetails(status: .unprocessableContent, code: "invalid_user", detail: error.description)
+        }
+    }
+}
