@@ -204,6 +204,12 @@ tr.flash td { animation: flash 1.2s ease-out; }
   .grid.two { grid-template-columns: 1fr; }
   .whoami { margin-left: 0; }
 }
+
+/* User lifecycle: row actions and recovery codes. */
+td.actions { display: flex; flex-wrap: wrap; gap: 0.35rem; }
+button.small { padding: 0.2rem 0.55rem; font-size: 0.85rem; }
+ol.codes { columns: 2; font-family: ui-monospace, monospace; padding-left: 1.6rem; }
+ol.codes li { margin: 0.15rem 0; }
 """#),
         "app.js": ConsoleAsset(
             contentType: "text/javascript; charset=utf-8",
@@ -742,6 +748,18 @@ export function showSetup(main, token, done) {
     h("p", { class: "muted" }, "The token works once, within 24 hours of the server's first start."), form));
 }
 
+/** The one-time recovery codes, shown once after enrolment: each logs in once in place of a code. */
+function showRecoveryCodes(main, codes, done) {
+  const proceed = h("button", { type: "button", id: "recovery-continue" }, "I have saved them — log in");
+  proceed.addEventListener("click", () => done());
+  fill(main, h("section", { class: "panel login", "aria-labelledby": "recovery-title" },
+    h("h1", { id: "recovery-title" }, "Save your recovery codes"),
+    h("p", {}, "If you lose the authenticator, each of these codes logs you in once in place of a one-time code. Keep them somewhere safe; they are not shown again."),
+    h("ol", { class: "codes", id: "recovery-codes" }, codes.map((code) => h("li", {}, h("code", {}, code)))),
+    proceed));
+  proceed.focus();
+}
+
 /** Second-factor enrolment: the secret as a QR code and as text, then a code to confirm it. */
 export async function showEnrolment(main, user, done) {
   document.title = "TwinGuard · Enrol an authenticator";
@@ -756,10 +774,10 @@ export async function showEnrolment(main, user, done) {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     submitting(form, error, async () => {
-      await api("POST", "/me/totp/confirm", { code: form.code.value.trim() });
+      const { recovery_codes: codes } = await api("POST", "/me/totp/confirm", { code: form.code.value.trim() });
       await api("POST", "/logout");
       forgetSession();
-      done();
+      showRecoveryCodes(main, codes || [], done);
     });
   });
   fill(main, h("section", { class: "panel login", "aria-labelledby": "enrol-title" },
@@ -1209,7 +1227,8 @@ export async function showTwin(main, id, me) {
         "users.js": ConsoleAsset(
             contentType: "text/javascript; charset=utf-8",
             text: #"""
-// Users and roles: the list, adding a user (with sites, for users limited to some), and one's own API tokens.
+// Users and roles: the list with its lifecycle actions (role, disable, reset second factor, delete), adding a user
+// (with sites, for users limited to some), and one's own account (password, recovery codes).
 import { api } from "./api.js";
 import { h, fill, badge, table, toast } from "./dom.js";
 
@@ -1236,16 +1255,56 @@ export async function showUsers(main, me) {
       h("section", { class: "panel", "aria-labelledby": "h-users" }, h("h2", { id: "h-users" }, "Users"), list),
       h("section", { class: "panel", "aria-labelledby": "h-add" }, h("h2", { id: "h-add" }, "Add a user"),
         isAdmin ? form : h("p", { class: "muted" }, "Only administrators add users."))),
+    accountPanel(me),
     h("section", { class: "panel", "aria-labelledby": "h-roles" }, h("h2", { id: "h-roles" }, "Roles"),
       h("dl", { class: "kv" }, Object.entries(ROLES).map(([role, meaning]) => [h("dt", {}, role), h("dd", {}, meaning)]))));
 
   async function refresh() {
     if (!isAdmin) return fill(list, h("p", {}, `You are ${me.name} (${me.role}).`));
     const reply = await api("GET", "/users");
-    fill(list, table(["name", "role", "second factor", "sites", "state"], reply.items.map((user) => h("tr", {},
-      h("th", { scope: "row" }, user.name), h("td", {}, user.role),
+    fill(list, table(["name", "role", "second factor", "sites", "state", "actions"], reply.items.map((user) => h("tr", { "data-user": user.name },
+      h("th", { scope: "row" }, user.name), h("td", {}, roleSelect(user)),
       h("td", {}, user.mfa_enrolled ? badge("TOTP", "ok") : user.mfa_required ? badge("must enrol", "warn") : "–"),
-      h("td", {}, user.sites ? user.sites.join(", ") : "all"), h("td", {}, user.locked ? badge("locked", "bad") : badge("active", "ok"))))));
+      h("td", {}, user.sites ? user.sites.join(", ") : "all"),
+      h("td", {}, user.disabled ? badge("disabled", "bad") : user.locked ? badge("locked out somewhere", "warn") : badge("active", "ok")),
+      h("td", { class: "actions" }, user.name === me.name ? h("span", { class: "muted" }, "you") : actions(user))))));
+  }
+
+  /** Every change is audited by the server; rights taken away end the user's sessions and tokens at once. */
+  async function change(user, method, path, body, message) {
+    try {
+      await api(method, "/users/" + encodeURIComponent(user.name) + path, body);
+      toast(message);
+    } catch (failure) { toast(failure.message, true); }
+    await refresh();
+  }
+
+  function roleSelect(user) {
+    if (user.name === me.name) return user.role;
+    const select = h("select", { "aria-label": `Role of ${user.name}`, class: "role" },
+      Object.keys(ROLES).map((role) => h("option", { value: role, selected: role === user.role }, role)));
+    select.addEventListener("change", () => change(user, "PATCH", "", { role: select.value }, `${user.name} is now ${select.value}`));
+    return select;
+  }
+
+  function actions(user) {
+    const button = (label, run) => {
+      const element = h("button", { type: "button", class: "small" }, label);
+      element.addEventListener("click", run);
+      return element;
+    };
+    return [
+      button(user.disabled ? "Enable" : "Disable", () =>
+        change(user, "PATCH", "", { disabled: !user.disabled }, `${user.name} ${user.disabled ? "enabled" : "disabled"}`)),
+      user.mfa_enrolled ? button("Reset 2FA", () => {
+        if (confirm(`Remove ${user.name}'s authenticator? They enrol a new one at their next login.`)) {
+          change(user, "DELETE", "/totp", undefined, `${user.name}'s second factor removed`);
+        }
+      }) : null,
+      button("Delete", () => {
+        if (confirm(`Delete ${user.name}? Their sessions and tokens end now.`)) change(user, "DELETE", "", undefined, `${user.name} deleted`);
+      }),
+    ];
   }
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -1261,6 +1320,35 @@ export async function showUsers(main, me) {
     } catch (failure) { fill(error, failure.message); }
   });
   await refresh();
+}
+
+/** One's own account: change the password (other sessions end), make new recovery codes. */
+function accountPanel(me) {
+  const error = h("p", { class: "error", role: "alert" });
+  const form = h("form", { class: "stack", id: "password-form" },
+    h("label", {}, "Current password", h("input", { name: "current", type: "password", required: true, autocomplete: "current-password" })),
+    h("label", {}, "New password (12 characters or more)", h("input", { name: "password", type: "password", minlength: 12, required: true, autocomplete: "new-password" })),
+    h("button", { type: "submit" }, "Change my password"), error);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    fill(error);
+    try {
+      await api("POST", "/me/password", { current: form.current.value, password: form.password.value });
+      toast("Password changed; your other sessions and tokens ended");
+      form.reset();
+    } catch (failure) { fill(error, failure.message); }
+  });
+  const codes = h("ol", { class: "codes", id: "new-recovery-codes" });
+  const renew = h("button", { type: "button" }, "New recovery codes");
+  renew.addEventListener("click", async () => {
+    try {
+      const reply = await api("POST", "/me/recovery-codes");
+      fill(codes, reply.recovery_codes.map((code) => h("li", {}, h("code", {}, code))));
+      toast("New recovery codes: the old ones no longer work");
+    } catch (failure) { toast(failure.message, true); }
+  });
+  return h("section", { class: "panel", "aria-labelledby": "h-account" }, h("h2", { id: "h-account" }, `My account (${me.name})`),
+    form, me.mfa_enrolled ? h("div", { class: "stack" }, h("p", { class: "muted" }, "Recovery codes log you in once each if you lose the authenticator."), renew, codes) : null);
 }
 """#),
         "vendor/LICENSE-qrcode.txt": ConsoleAsset(

@@ -229,7 +229,7 @@ extension IdentityService {
             // Coalesced per source and twin: garbage sent to this public route must not flood the log.
             await self.recordDenial(
                 tenant: tenant, actor: Self.sourceAddress(remote) ?? "unknown", action: "device.enroll", target: target,
-                detail: error.description + (remote.map { " (from \($0))" } ?? ""), perTarget: true)
+                detail: error.description, perTarget: true)
             self.logger.notice("enrollment refused", metadata: ["auth.decision": "deny", "auth.reason": "\(error)", "twin.id": "\(target)"])
             return error
         }

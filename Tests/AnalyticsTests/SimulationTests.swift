@@ -95,7 +95,13 @@ struct SimulationTests {
         #expect { try Simulator.run(definition, initial: 1, request: request, now: 0) } throws: { "\($0)".contains("'speed' is not an input of a thermal model") }
         #expect { try Simulator.run(self.model(.thermal, [:]), initial: 1, request: Simulator.Request(horizon: 60), now: 0) } throws: { "\($0)".contains("needs parameter 'tau'") }
         #expect { try Simulator.run(definition, initial: nil, request: Simulator.Request(horizon: 60), now: 0) } throws: { "\($0)".contains("send 'initial'") }
-        #expect { try Simulator.run(definition, initial: 1, request: Simulator.Request(horizon: 1e12, step: 1), now: 0) } throws: { "\($0)".contains("steps is more than") }
+        #expect { try Simulator.run(definition, initial: 1, request: Simulator.Request(horizon: 1e9, step: 1), now: 0) } throws: { "\($0)".contains("steps is more than") }
+        // The attack review's request trapped on Int(∞): every such horizon and step is a clear refusal.
+        for (horizon, step) in [(1e300, 1e-300), (1e300, 60), (60, 1e-300), (.infinity, 60), (60, .nan), (-1, 60), (60, 0)] as [(Double, Double)] {
+            #expect { try Simulator.run(definition, initial: 1, request: Simulator.Request(horizon: horizon, step: step), now: 0) } throws: {
+                "\($0)".contains("horizon must be") || "\($0)".contains("step must be")
+            }
+        }
         #expect { try Simulator.run(self.model(.thermal, ["tau": -1]), initial: 1, request: Simulator.Request(horizon: 60), now: 0) } throws: { "\($0)".contains("outside") }
     }
 

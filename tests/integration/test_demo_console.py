@@ -205,6 +205,11 @@ def test_console_end_to_end(demo, browser):
     shoot(browser, "02-enrol-authenticator")
     find(browser, "#enrol-code").send_keys(totp(secret))
     find(browser, "#enrol-form button[type=submit]").click()
+    # Ten one-time recovery codes, shown once, before the next login.
+    codes = find(browser, "#recovery-codes").find_elements(By.TAG_NAME, "li")
+    assert len(codes) == 10 and all(len(c.text.strip()) == 11 for c in codes), [c.text for c in codes]
+    shoot(browser, "02b-recovery-codes")
+    find(browser, "#recovery-continue").click()
     find(browser, "#login-message", text="Authenticator enrolled")
     # A login with the password alone is refused now; with a fresh code it opens the console.
     find(browser, "#login-name").send_keys(demo.admin)

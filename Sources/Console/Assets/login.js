@@ -53,6 +53,18 @@ export function showSetup(main, token, done) {
     h("p", { class: "muted" }, "The token works once, within 24 hours of the server's first start."), form));
 }
 
+/** The one-time recovery codes, shown once after enrolment: each logs in once in place of a code. */
+function showRecoveryCodes(main, codes, done) {
+  const proceed = h("button", { type: "button", id: "recovery-continue" }, "I have saved them — log in");
+  proceed.addEventListener("click", () => done());
+  fill(main, h("section", { class: "panel login", "aria-labelledby": "recovery-title" },
+    h("h1", { id: "recovery-title" }, "Save your recovery codes"),
+    h("p", {}, "If you lose the authenticator, each of these codes logs you in once in place of a one-time code. Keep them somewhere safe; they are not shown again."),
+    h("ol", { class: "codes", id: "recovery-codes" }, codes.map((code) => h("li", {}, h("code", {}, code)))),
+    proceed));
+  proceed.focus();
+}
+
 /** Second-factor enrolment: the secret as a QR code and as text, then a code to confirm it. */
 export async function showEnrolment(main, user, done) {
   document.title = "TwinGuard · Enrol an authenticator";
@@ -67,10 +79,10 @@ export async function showEnrolment(main, user, done) {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     submitting(form, error, async () => {
-      await api("POST", "/me/totp/confirm", { code: form.code.value.trim() });
+      const { recovery_codes: codes } = await api("POST", "/me/totp/confirm", { code: form.code.value.trim() });
       await api("POST", "/logout");
       forgetSession();
-      done();
+      showRecoveryCodes(main, codes || [], done);
     });
   });
   fill(main, h("section", { class: "panel login", "aria-labelledby": "enrol-title" },

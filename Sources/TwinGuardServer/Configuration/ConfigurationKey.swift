@@ -54,8 +54,13 @@ extension ConfigurationKey {
         }
     }
 
-    static func seconds(_ name: String, _ keyPath: any WritableKeyPath<ServerConfiguration, Double> & Sendable) -> Self {
-        Self(name: name, expected: "a number of seconds above 0") { config, value throws(ConfigurationError) in
+    /// A number of seconds above 0 and below `maximum` (a day unless said otherwise); 0 too when `allowingZero`.
+    static func seconds(
+        _ name: String, _ keyPath: any WritableKeyPath<ServerConfiguration, Double> & Sendable, below maximum: Double = 86_400,
+        allowingZero: Bool = false
+    ) -> Self {
+        let expected = "a number of seconds \(allowingZero ? "from 0" : "above 0") and below \(Int64(maximum))"
+        return Self(name: name, expected: expected) { config, value throws(ConfigurationError) in
             let seconds: Double? =
                 switch value {
                 case .double(let number): number
@@ -63,8 +68,8 @@ extension ConfigurationKey {
                 case .string(let text): Double(text)
                 case .bool: nil
                 }
-            guard let seconds, seconds > 0, seconds < 86_400 else {
-                throw .invalidValue(key: name, value: value.text, expected: "a number of seconds above 0")
+            guard let seconds, seconds > 0 || (allowingZero && seconds == 0), seconds < maximum else {
+                throw .invalidValue(key: name, value: value.text, expected: expected)
             }
             config[keyPath: keyPath] = seconds
         }
@@ -139,7 +144,8 @@ extension ConfigurationKey {
         .seconds("broker.persist_interval", \.persistIntervalSeconds),
         .seconds("broker.sys_interval", \.sysIntervalSeconds),
         .seconds("telemetry.checkpoint_interval", \.checkpointIntervalSeconds),
-        .seconds("telemetry.retention", \.retentionSeconds),
+        // Up to 100 years (within TimeBounds), 0 keeping telemetry for ever.
+        .seconds("telemetry.retention", \.retentionSeconds, below: 100 * 366 * 86_400, allowingZero: true),
         .integer("telemetry.max_series_per_tenant", \.maximumSeriesPerTenant, 1...100_000_000),
         .integer("security.device_messages_per_second", \.deviceMessagesPerSecond, 1...1_000_000),
         .integer("security.device_bytes_per_second", \.deviceBytesPerSecond, 64...1_073_741_824),
