@@ -307,6 +307,15 @@ def test_console_end_to_end(demo, browser):
     find(browser, "#user-table tr", text="harbour-viewer")
     assert "mv-nordlys" in find(browser, "#user-table tr", text="harbour-viewer").text
     shoot(browser, "09-users")
+    # The lifecycle from the same table: disable the viewer (audited; the server says so), then enable it.
+    find(browser, "#user-table tr[data-user='harbour-viewer'] button", text="Disable").click()
+    find(browser, "#user-table tr[data-user='harbour-viewer']", text="disabled")
+    viewer = [u for u in demo.api("/users")["items"] if u["name"] == "harbour-viewer"][0]
+    assert viewer["disabled"] is True
+    find(browser, "#user-table tr[data-user='harbour-viewer'] button", text="Enable").click()
+    find(browser, "#user-table tr[data-user='harbour-viewer']", text="active")
+    assert any(e["action"] == "user.update" and e["target"] == "harbour-viewer" and "disabled" in e["detail"]
+               for e in demo.api("/audit?limit=1000")["entries"])
 
     # Tablet width: the overview still lays out.
     browser.set_window_size(800, 1100)
