@@ -101,10 +101,12 @@ struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
             if let expected = self.localAdminToken, ConstantTime.equal(Array(token.utf8), Array(expected.utf8)) {
                 return .caller(Caller(principal: .localAdministrator))
             }
-            return self.tokenCaller(token, csrf: nil, cookie: false, request: request)
+            return self.tokenCaller(token, csrf: nil, cookie: false, request: request, remote: context.channel.remoteAddress?.ipAddress)
         }
         if let session = Self.cookie("tg_session", in: request) {
-            return self.tokenCaller(session, csrf: request.headers[HTTPField.Name("X-CSRF-Token")!], cookie: true, request: request)
+            return self.tokenCaller(
+                session, csrf: request.headers[HTTPField.Name("X-CSRF-Token")!], cookie: true, request: request,
+                remote: context.channel.remoteAddress?.ipAddress)
         }
         var username: String?
         var password: [UInt8]?
@@ -149,9 +151,13 @@ struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
     }
 
     /// A caller from an access token; cookie-borne sessions must echo their CSRF token on state changes.
-    private func tokenCaller(_ token: String, csrf: String?, cookie: Bool, request: Request) -> Outcome {
+    private func tokenCaller(_ token: String, csrf: String?, cookie: Bool, request: Request, remote: String?) -> Outcome {
         switch self.identity.authenticateToken(token) {
         case .failure(let failure):
+            // Coalesced per source: a client guessing tokens leaves one entry per 10 s with its count.
+            self.identity.auditDenial(
+                tenant: .default, actor: remote ?? "unknown", action: cookie ? "http.session" : "http.token",
+                target: "\(request.method.rawValue) \(request.uri.path)", detail: failure.description)
             return .refused(.notAuthorized(reason: failure.description))
         case .success(let record):
             if cookie && !(request.method == .get || request.method == .head) {

@@ -1,4 +1,5 @@
 import Testing
+import TimeSeries
 import TwinGuardCore
 
 @Suite("Times and durations on the input path are bounded")
@@ -66,5 +67,23 @@ struct TimeBoundsTests {
         #expect(TimeBounds.clampedTime(secondsSinceEpoch: 1e300) == TimeBounds.latest)
         #expect(TimeBounds.clampedTime(secondsSinceEpoch: -1e300) == TimeBounds.earliest)
         #expect(TimeBounds.clampedTime(secondsSinceEpoch: .nan) == 0)
+    }
+}
+
+@Suite("Line protocol timestamps at the edges")
+struct LineProtocolTimestampTests {
+    @Test(
+        "huge timestamps in every precision are refused lines, never a trap",
+        arguments: ["9223372036854775807", "-9223372036854775808", "9223372036854775808", "99999999999999999999999", "-1", "0"])
+    func extremes(timestamp: String) {
+        for precision in [TimePrecision.nanoseconds, .microseconds, .milliseconds, .seconds, .minutes, .hours] {
+            var lines = 0
+            var errors: [String] = []
+            LineProtocol.parse(
+                Array("m,t=a v=1 \(timestamp)\n".utf8), precision: precision, now: 0, onLine: { _ in lines += 1 },
+                onError: { errors.append($0.reason) })
+            #expect(lines + errors.count == 1)
+            if let reason = errors.first { #expect(reason == "timestamp out of range" || reason == "bad timestamp", "\(reason)") }
+        }
     }
 }
