@@ -42,16 +42,19 @@ struct SimulationTests {
         #expect(result.steps == 525_600 && result.times.count <= 1002)
     }
 
-    @Test("a year at one-minute steps runs in well under a second")
+    @Test("a year at one-minute steps with input noise runs every step and stays near the steady state")
     func yearAtMinuteSteps() throws {
         let definition = self.model(.thermal, ["tau": 3600])
-        let clock = ContinuousClock()
         var request = Simulator.Request(horizon: 365 * 86_400)
         request.noise = ["ambient": 2]
         request.seed = 7
-        let elapsed = try clock.measure { _ = try Simulator.run(definition, initial: 20, request: request, now: 0) }
-        // Not a timing assertion (debug builds vary): the figure is reported, the test checks it finishes.
-        print("a year at 1-minute steps with input noise: \(elapsed)")
+        let result = try Simulator.run(definition, initial: 20, request: request, now: 0)
+        // No timing assertion (debug builds vary); what it computed is checked instead.
+        #expect(result.steps == 525_600)
+        #expect(result.values.count == result.times.count && result.times.last == 365 * 86_400)
+        #expect(result.values.allSatisfy { $0.isFinite })
+        let steady = result.values.suffix(100).reduce(0, +) / 100
+        #expect(abs(steady - result.values.last!) < 10 && result.minimum < result.maximum)
     }
 
     @Test("tank, battery and queue match their closed forms, clamped at their limits")

@@ -11,7 +11,8 @@ struct TelemetryFuzzRegressionTests {
         let folders = [here.appendingPathComponent("FuzzRegressions"), here.appendingPathComponent("../../Fuzz/corpus-telemetry").standardized]
         var replayed = 0
         for folder in folders {
-            let files = (try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)) ?? []
+            // A missing folder fails the test: it must not pass by replaying nothing.
+            let files = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
             for file in files where !file.lastPathComponent.hasPrefix(".") {
                 TelemetryFuzzing.parseAll([UInt8](try Data(contentsOf: file)))
                 replayed += 1

@@ -216,22 +216,18 @@ public final class Broker: Sendable {
     /// Closes the live connections of a device (revoked or blocked), telling MQTT 5 clients "not authorized".
     /// - Returns: how many connections were closed.
     public func disconnectDevice(tenant: TenantID, twin: String) -> Int {
-        let sessions = self.sessions.withLock { $0.values.filter { $0.key.tenant == tenant && $0.ownerTwin == twin } }
-        var closed = 0
-        for session in sessions {
-            if let connection = session.state.withLock({ $0.connection }) {
-                self.kick(connection, reason: .notAuthorized)
-                closed += 1
-            }
-        }
-        return closed
+        self.disconnectSessions { $0.key.tenant == tenant && $0.ownerTwin == twin }
     }
 
     /// Closes the live connections of the principal with this ``TwinGuardCore/Principal/ownerKey`` (a user that
     /// was disabled, deleted or lost rights), telling MQTT 5 clients "not authorized".
     /// - Returns: how many connections were closed.
     public func disconnectOwner(_ owner: String) -> Int {
-        let sessions = self.sessions.withLock { $0.values.filter { $0.ownerKey == owner } }
+        self.disconnectSessions { $0.ownerKey == owner }
+    }
+
+    private func disconnectSessions(where matches: (Session) -> Bool) -> Int {
+        let sessions = self.sessions.withLock { $0.values.filter(matches) }
         var closed = 0
         for session in sessions {
             if let connection = session.state.withLock({ $0.connection }) {
