@@ -1,5 +1,4 @@
 import Foundation
-import HummingbirdOTP
 import Logging
 import Synchronization
 import TwinGuardCore
@@ -187,7 +186,7 @@ extension IdentityService {
         user.pendingTOTPSecret = secret
         try await self.store.saveUser(user)
         self.state.withLock { $0.users[Self.userKey(name)] = user }
-        let url = TOTP(secret: secret).createAuthenticatorURL(label: "TwinGuard:\(name)", issuer: "TwinGuard")
+        let url = TimeBasedOneTimePassword(secret: secret).authenticatorURL(label: "TwinGuard:\(name)", issuer: "TwinGuard")
         return (Base32.encode(Array(secret.utf8)), url)
     }
 

@@ -1,7 +1,6 @@
 import Crypto
 import Foundation
 import HummingbirdBcrypt
-import HummingbirdOTP
 import Logging
 import Synchronization
 import TwinGuardCore
@@ -234,7 +233,7 @@ extension IdentityService {
 
     /// The RFC 6238 code of `secret` at `date` (six digits, as a number).
     static func totpCode(secret: String, at date: Date) -> Int {
-        TOTP(secret: secret).compute(date: date)
+        TimeBasedOneTimePassword(secret: secret).code(at: date)
     }
 
     /// Records that `user` logged in with the code of `step`; `false` when that step (or a later one) was

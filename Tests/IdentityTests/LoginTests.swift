@@ -127,3 +127,22 @@ enum TOTPCodes {
         String(format: "%06d", IdentityService.totpCode(secret: secret, at: Date()))
     }
 }
+
+@Suite("TOTP (RFC 6238) on swift-crypto")
+struct TOTPTests {
+    /// RFC 6238 Appendix B, SHA-1 rows (the key "12345678901234567890"), last six digits.
+    @Test(
+        "matches the RFC's test vectors",
+        arguments: [(59.0, 287_082), (1_111_111_109, 81_804), (1_111_111_111, 50_471), (1_234_567_890, 5_924), (2_000_000_000, 279_037),
+                    (20_000_000_000, 353_130)] as [(Double, Int)])
+    func vectors(time: Double, code: Int) {
+        #expect(TimeBasedOneTimePassword(secret: "12345678901234567890").code(at: Date(timeIntervalSince1970: time)) == code)
+    }
+
+    @Test("the authenticator URL carries the base32 secret and the issuer")
+    func url() {
+        let url = TimeBasedOneTimePassword(secret: "12345678901234567890").authenticatorURL(label: "TwinGuard:alice", issuer: "TwinGuard")
+        // The key URI format allows the label's colon literal or encoded.
+        #expect(url == "otpauth://totp/TwinGuard%3Aalice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=TwinGuard")
+    }
+}
