@@ -185,16 +185,10 @@ struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
         return header.dropFirst(7).trimmingCharacters(in: .whitespaces)
     }
 
+    /// A cookie's value (Hummingbird's cookie parser), nil when absent or empty.
     static func cookie(_ name: String, in request: Request) -> String? {
-        for header in request.headers[values: .cookie] {
-            for pair in header.split(separator: ";") {
-                let parts = pair.split(separator: "=", maxSplits: 1)
-                if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == name {
-                    return parts[1].trimmingCharacters(in: .whitespaces)
-                }
-            }
-        }
-        return nil
+        guard let value = request.cookies[name]?.value, !value.isEmpty else { return nil }
+        return value
     }
 
     /// `nil` when the caller may call the route, else the 403 answer.
