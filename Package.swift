@@ -124,6 +124,7 @@ let package = Package(
                 "Analytics",
                 "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -163,6 +164,7 @@ let package = Package(
         .executableTarget(
             name: "twinguard",
             dependencies: [
+                "TwinGuardCore",
                 "TwinGuardServer",
                 "Analytics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
