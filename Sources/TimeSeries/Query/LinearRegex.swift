@@ -232,7 +232,7 @@ public struct LinearRegex: Sendable {
             case "$": return .lineEnd
             case "*", "+", "?", "{": throw SyntaxError(description: "nothing to repeat at position \(self.index)")
             case "[": return .set(try self.bracket())
-            case "\\": return .set(try self.escape(inClass: false))
+            case "\\": return .set(try self.escape())
             case "(":
                 if self.peek == "?" {
                     guard self.index + 1 < self.text.count, self.text[self.index + 1] == ":" else {
@@ -252,7 +252,7 @@ public struct LinearRegex: Sendable {
             }
         }
 
-        mutating func escape(inClass: Bool) throws(SyntaxError) -> ScalarSet {
+        mutating func escape() throws(SyntaxError) -> ScalarSet {
             guard let scalar = self.peek else { throw self.fail("trailing backslash") }
             self.index += 1
             switch scalar {
@@ -290,7 +290,7 @@ public struct LinearRegex: Sendable {
                 self.index += 1
                 var low: UInt32
                 if scalar == "\\" {
-                    let escaped = try self.escape(inClass: true)
+                    let escaped = try self.escape()
                     guard !escaped.negated, escaped.ranges.count == 1, escaped.ranges[0].count == 1 else {
                         guard !escaped.negated else { throw self.fail("negated class escapes inside [...] are not supported") }
                         set.ranges += escaped.ranges
@@ -305,7 +305,7 @@ public struct LinearRegex: Sendable {
                     var high = self.text[self.index].value
                     self.index += 1
                     if high == 92 {  // backslash
-                        let escaped = try self.escape(inClass: true)
+                        let escaped = try self.escape()
                         guard escaped.ranges.count == 1, escaped.ranges[0].count == 1 else { throw self.fail("bad range in [...]") }
                         high = escaped.ranges[0].lowerBound
                     }
