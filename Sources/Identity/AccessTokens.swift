@@ -105,7 +105,7 @@ extension IdentityService {
         let actor = principal.subject
         try await self.store.deleteAccessToken(id: id)
         self.state.withLock { $0.accessTokens[id] = nil }
-        if record.kind == .api {
+        if record.kind == .api || actor != record.user {
             try await self.audit.record(
                 tenant: record.tenant, actor: actor, action: "token.revoke", target: id, outcome: "success", detail: record.name)
         }

@@ -120,7 +120,8 @@ struct RevokeCommand: AsyncParsableCommand {
 /// `twinguard user …`
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "user", abstract: "Manage users.", subcommands: [UserAddCommand.self, UserChangeCommand.self])
+        commandName: "user", abstract: "Manage users.",
+        subcommands: [UserAddCommand.self, UserChangeCommand.self, UserTokensCommand.self, UserRevokeTokenCommand.self])
 }
 
 /// `twinguard user add NAME --role R --password-stdin`
@@ -189,6 +190,41 @@ struct UserChangeCommand: AsyncParsableCommand {
         do {
             for change in changes { try await access.changeUser(self.name, change) }
             print("user '\(self.name)' changed")
+        } catch {
+            exitWithError(error)
+        }
+    }
+}
+
+/// `twinguard user tokens NAME`: a user's API tokens and sessions.
+struct UserTokensCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "tokens", abstract: "List a user's API tokens and sessions (id, kind, name, role, expiry).")
+
+    @Argument(help: "The user name.") var name: String
+    @OptionGroup var target: AdminTarget
+
+    func run() async throws {
+        let (access, _) = await self.target.open()
+        do {
+            for line in try await access.tokens(of: self.name) { print(line) }
+        } catch {
+            exitWithError(error)
+        }
+    }
+}
+
+/// `twinguard user revoke-token ID`: ends a session or revokes an API token (audited).
+struct UserRevokeTokenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "revoke-token", abstract: "Revoke an API token or end a session, by its id.")
+
+    @Argument(help: "The token id (the part between 'tg_' and the second '_', or the id 'user tokens' lists).") var id: String
+    @OptionGroup var target: AdminTarget
+
+    func run() async throws {
+        let (access, _) = await self.target.open()
+        do {
+            try await access.revokeToken(self.id)
+            print("token '\(self.id)' revoked")
         } catch {
             exitWithError(error)
         }

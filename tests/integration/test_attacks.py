@@ -562,3 +562,28 @@ def test_15_the_first_line_says_what_listens_in_plaintext(secure):
     first = secure.output.decode().splitlines()[0]
     assert first.startswith("plaintext (no TLS) on 127.0.0.1:") and "only from this machine" in first, first
     assert "wss" in secure.ports
+
+
+# The user lifecycle from the command line ------------------------------------------------------------------
+
+def test_lifecycle_from_the_command_line(secure):
+    add_user(secure, "cli-user", "operator")
+    made = api(secure, "POST", "/api/v1/tokens", auth=("cli-user", PASSWORD), json_body={"name": "nightly"})
+    assert made.status == 201, made
+    listed = cli("user", "tokens", "cli-user", "--data-dir", secure.data_dir)
+    assert listed.returncode == 0 and made.json()["id"] in listed.stdout and "nightly" in listed.stdout, listed
+    revoked = cli("user", "revoke-token", made.json()["id"], "--data-dir", secure.data_dir)
+    assert revoked.returncode == 0, revoked.stderr
+    assert api(secure, "GET", "/api/v1/twins", headers=bearer(made.json()["token"])).status == 401
+    assert cli("user", "change", "cli-user", "--role", "viewer", "--data-dir", secure.data_dir).returncode == 0
+    assert cli("user", "change", "cli-user", "--disable", "--data-dir", secure.data_dir).returncode == 0
+    refused = httpclient.request(secure.http_port, "GET", "/api/v1/twins", auth=("cli-user", PASSWORD))
+    assert refused.status == 401 and b"disabled" in refused.body, refused
+    new_password = cli("user", "change", "cli-user", "--enable", "--reset-password", "--data-dir", secure.data_dir,
+                       stdin="another long passphrase\n")
+    assert new_password.returncode == 0, new_password.stderr
+    assert httpclient.request(secure.http_port, "GET", "/api/v1/twins", auth=("cli-user", "another long passphrase")).status == 200
+    assert cli("user", "change", "cli-user", "--delete", "--data-dir", secure.data_dir).returncode == 0
+    actions = [(e["action"], e["target"]) for e in audit_actions(secure)]
+    for action in ["token.revoke", "user.update", "user.password.reset", "user.delete"]:
+        assert any(a == action for a, _ in actions), action

@@ -316,6 +316,9 @@ def test_console_end_to_end(demo, browser):
     find(browser, "#user-table tr[data-user='harbour-viewer']", text="active")
     assert any(e["action"] == "user.update" and e["target"] == "harbour-viewer" and "disabled" in e["detail"]
                for e in demo.api("/audit?limit=1000")["entries"])
+    # One's own tokens and sessions, each with Revoke: this browser's session is listed.
+    find(browser, "#show-my-tokens").click()
+    find(browser, "#my-tokens tr[data-token]", text="session")
 
     # Tablet width: the overview still lays out.
     browser.set_window_size(800, 1100)

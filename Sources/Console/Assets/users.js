@@ -26,9 +26,12 @@ export async function showUsers(main, me) {
       h("section", { class: "panel", "aria-labelledby": "h-users" }, h("h2", { id: "h-users" }, "Users"), list),
       h("section", { class: "panel", "aria-labelledby": "h-add" }, h("h2", { id: "h-add" }, "Add a user"),
         isAdmin ? form : h("p", { class: "muted" }, "Only administrators add users."))),
+    h("section", { id: "tokens-of-user", "aria-live": "polite" }),
     accountPanel(me),
     h("section", { class: "panel", "aria-labelledby": "h-roles" }, h("h2", { id: "h-roles" }, "Roles"),
       h("dl", { class: "kv" }, Object.entries(ROLES).map(([role, meaning]) => [h("dt", {}, role), h("dd", {}, meaning)]))));
+
+  const tokensOfOthers = () => main.querySelector("#tokens-of-user");
 
   async function refresh() {
     if (!isAdmin) return fill(list, h("p", {}, `You are ${me.name} (${me.role}).`));
@@ -72,6 +75,7 @@ export async function showUsers(main, me) {
           change(user, "DELETE", "/totp", undefined, `${user.name}'s second factor removed`);
         }
       }) : null,
+      button("Tokens", () => showTokens(user.name, `/users/${encodeURIComponent(user.name)}/tokens`, tokensOfOthers)),
       button("Delete", () => {
         if (confirm(`Delete ${user.name}? Their sessions and tokens end now.`)) change(user, "DELETE", "", undefined, `${user.name} deleted`);
       }),
@@ -93,7 +97,28 @@ export async function showUsers(main, me) {
   await refresh();
 }
 
-/** One's own account: change the password (other sessions end), make new recovery codes. */
+/** A user's API tokens and sessions with a Revoke button each (audited by the server). */
+async function showTokens(owner, path, target) {
+  const panel = target();
+  const reply = await api("GET", path);
+  if (panel.id === "tokens-of-user") panel.classList.add("panel");
+  const rows = reply.items.map((token) => {
+    const revoke = h("button", { type: "button", class: "small" }, "Revoke");
+    revoke.addEventListener("click", async () => {
+      try {
+        await api("DELETE", "/tokens/" + encodeURIComponent(token.id));
+        toast(`${token.kind === "api" ? "Token" : "Session"} ${token.name} revoked`);
+      } catch (failure) { toast(failure.message, true); }
+      await showTokens(owner, path, target);
+    });
+    return h("tr", { "data-token": token.id }, h("td", {}, token.kind), h("td", {}, token.name), h("td", {}, token.role),
+      h("td", {}, token.expires_at), h("td", {}, revoke));
+  });
+  fill(panel, h("h2", {}, `Tokens and sessions of ${owner}`),
+    rows.length ? table(["kind", "name", "role", "expires", ""], rows) : h("p", { class: "muted" }, "None."));
+}
+
+/** One's own account: change the password (other sessions end), make new recovery codes, one's tokens. */
 function accountPanel(me) {
   const error = h("p", { class: "error", role: "alert" });
   const form = h("form", { class: "stack", id: "password-form" },
@@ -118,6 +143,10 @@ function accountPanel(me) {
       toast("New recovery codes: the old ones no longer work");
     } catch (failure) { toast(failure.message, true); }
   });
+  const mine = h("div", { id: "my-tokens" });
+  const list = h("button", { type: "button", id: "show-my-tokens" }, "My tokens and sessions");
+  list.addEventListener("click", () => showTokens(me.name, "/tokens", () => mine));
   return h("section", { class: "panel", "aria-labelledby": "h-account" }, h("h2", { id: "h-account" }, `My account (${me.name})`),
-    form, me.mfa_enrolled ? h("div", { class: "stack" }, h("p", { class: "muted" }, "Recovery codes log you in once each if you lose the authenticator."), renew, codes) : null);
+    form, me.mfa_enrolled ? h("div", { class: "stack" }, h("p", { class: "muted" }, "Recovery codes log you in once each if you lose the authenticator."), renew, codes) : null,
+    h("div", { class: "stack" }, list, mine));
 }

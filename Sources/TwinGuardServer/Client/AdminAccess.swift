@@ -140,6 +140,33 @@ public enum AdminAccess {
         }
     }
 
+    /// A user's API tokens and sessions, one line each (`id kind name role expires`).
+    public func tokens(of name: String) async throws -> [String] {
+        switch self {
+        case .running(let document):
+            let path = "/api/v1/users/" + (name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? name) + "/tokens"
+            let answer = try await Self.call(document, .GET, path, nil)
+            return ((answer["items"] as? [[String: Any]]) ?? []).map { item in
+                ["id", "kind", "name", "role", "expires_at"].map { "\(item[$0] ?? "")" }.joined(separator: "  ")
+            }
+        case .offline(let data):
+            guard data.identity.user(named: name) != nil else { throw Failure(description: "no user '\(name)'") }
+            return data.identity.accessTokens(of: name).map { record in
+                [record.id, record.kind.rawValue, record.name, record.role.rawValue, RFC3339.format(record.expiresAt)].joined(separator: "  ")
+            }
+        }
+    }
+
+    /// Revokes an API token or session by its id (audited).
+    public func revokeToken(_ id: String) async throws {
+        switch self {
+        case .running(let document):
+            _ = try await Self.call(document, .DELETE, "/api/v1/tokens/" + (id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id), nil)
+        case .offline(let data):
+            guard try await data.identity.revokeToken(id: id, by: .localAdministrator) else { throw Failure(description: "no token '\(id)'") }
+        }
+    }
+
     /// Adds a user.
     public func addUser(name: String, role: Role, password: String, tenant: TenantID, sites: [String]?) async throws {
         switch self {
