@@ -209,6 +209,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "HTTPAPITests",
+            dependencies: ["HTTPAPI", "TwinGuardCore", .product(name: "HTTPTypes", package: "swift-http-types")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "TwinGuardServerTests",
             dependencies: ["TwinGuardServer", "MQTT"],
             swiftSettings: strictSettings
