@@ -67,7 +67,7 @@ struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
                 guard MetricsAccess.admits(caller.principal), !caller.mfaPending else {
                     return try self.refuse(
                         caller.principal, request: request, context: context,
-                        needed: "the metrics cover every tenant: use the metrics token (DATA/run/metrics.token) or an administrator of tenant 'default'")
+                        needed: "the metrics cover every tenant: use the metrics token (DATA/metrics.token) or an administrator of tenant 'default'")
                 }
                 return try await next(request, context)
             }
@@ -96,8 +96,7 @@ struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
     private func authenticate(_ request: Request, context: Context) async -> Outcome {
         let path = request.uri.path
         let remote = context.channel.remoteAddress.map { "\($0)" }
-        if let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") {
-            let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
+        if let token = Self.bearer(request) {
             if let expected = self.localAdminToken, ConstantTime.equal(Array(token.utf8), Array(expected.utf8)) {
                 return .caller(Caller(principal: .localAdministrator))
             }
@@ -137,7 +136,8 @@ struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
         }
         let certificate = username == nil ? await self.peerCertificate(context.channel) : nil
         let credentials = ConnectCredentials(
-            clientID: "http", username: username, password: password, remoteAddress: remote, certificate: certificate)
+            clientID: "http", username: username, password: password, remoteAddress: remote, certificate: certificate,
+            encrypted: self.encrypted)
         let result: AuthenticationResult
         if let immediate = self.authorizer.authenticateImmediately(credentials) {
             result = immediate
@@ -177,6 +177,11 @@ struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
         let path = request.uri.path
         if request.method == .post, ["/api/v1/login", "/api/v1/setup", "/api/v1/enroll", "/api/v1/enroll/renew"].contains(path) { return true }
         return InfluxRoutes.paths.contains(path) && FormEncoding.decode(request.uri.query ?? "")["p"] != nil
+    }
+
+    /// The token a request presents, as a session cookie or a bearer token.
+    static func presentedToken(_ request: Request) -> String? {
+        Self.cookie("tg_session", in: request) ?? Self.bearer(request)
     }
 
     /// The bearer token of a request, if it sends one.

@@ -3,7 +3,7 @@ import TwinGuardCore
 /// Who may read `/metrics`. The counters are the whole server's (every tenant's traffic together), so by
 /// default only the local administrator, an anonymous development client and administrators of the
 /// installation's own tenant `default` read them, plus a scraper that presents the metrics token
-/// (`DATA/run/metrics.token`, mode 0600, as Prometheus' `authorization.credentials_file`). `metrics.public =
+/// (`DATA/metrics.token`, mode 0600, as Prometheus' `authorization.credentials_file`). `metrics.public =
 /// true` opens it to anyone, for a listener that only a trusted network reaches.
 public struct MetricsAccess: Sendable {
     /// The route.

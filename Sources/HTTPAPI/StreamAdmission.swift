@@ -18,17 +18,17 @@ public final class StreamAdmission: Sendable {
     /// A place taken: given back once, whichever comes first of the stream's end and its socket's close.
     final class Ticket: Sendable {
         private let admission: StreamAdmission
-        private let principal: Principal
+        private let key: String
         private let released = Atomic<Bool>(false)
 
-        init(_ admission: StreamAdmission, _ principal: Principal) {
+        fileprivate init(_ admission: StreamAdmission, key: String) {
             self.admission = admission
-            self.principal = principal
+            self.key = key
         }
 
         func release() {
             guard !self.released.exchange(true, ordering: .acquiringAndReleasing) else { return }
-            self.admission.release(self.principal)
+            self.admission.release(key: self.key)
         }
     }
 
@@ -42,12 +42,11 @@ public final class StreamAdmission: Sendable {
             state.total += 1
             return true
         }
-        return admitted ? Ticket(self, principal) : nil
+        return admitted ? Ticket(self, key: key) : nil
     }
 
     /// Gives back the place of a stream that ended.
-    private func release(_ principal: Principal) {
-        let key = "\(principal.tenant.rawValue)/\(principal.ownerKey)"
+    private func release(key: String) {
         self.state.withLock { state in
             let left = state.byPrincipal[key, default: 0] - 1
             state.byPrincipal[key] = left > 0 ? left : nil

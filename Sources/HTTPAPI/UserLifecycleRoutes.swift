@@ -53,7 +53,7 @@ struct UserLifecycleRoutes {
 
         init(_ record: AccessTokenRecord) {
             self.id = record.id
-            self.kind = record.kind == .api ? "api" : "session"
+            self.kind = record.kind.rawValue
             self.name = record.name
             self.role = record.role.rawValue
             self.createdAt = RFC3339.format(record.createdAt)
@@ -106,9 +106,7 @@ struct UserLifecycleRoutes {
         router.post("api/v1/me/password") { request, context in
             let principal = try context.requirePrincipal()
             let body = try HTTPJSON.decode(PasswordChange.self, from: try await HTTPJSON.body(request, limit: 16 * 1024), what: "password change")
-            let session = AuthenticationMiddleware<APIRequestContext>.cookie("tg_session", in: request)
-                ?? AuthenticationMiddleware<APIRequestContext>.bearer(request)
-            let keep = session.flatMap { token -> String? in
+            let keep = AuthenticationMiddleware<APIRequestContext>.presentedToken(request).flatMap { token -> String? in
                 if case .success(let record) = identity.authenticateToken(token) { return record.id }
                 return nil
             }

@@ -129,9 +129,7 @@ struct UserRoutes {
         }
         router.post("api/v1/logout") { request, context in
             let principal = try context.requirePrincipal()
-            let token = AuthenticationMiddleware<APIRequestContext>.cookie("tg_session", in: request)
-                ?? request.headers[.authorization].map { String($0.dropFirst(7)) }
-            if let token, case .success(let record) = identity.authenticateToken(token) {
+            if let token = AuthenticationMiddleware<APIRequestContext>.presentedToken(request), case .success(let record) = identity.authenticateToken(token) {
                 _ = try await identity.revokeToken(id: record.id, by: principal)
             }
             var headers = HTTPFields()

@@ -43,14 +43,14 @@ enum WebSocketStreams {
         } onUpgrade: { inbound, outbound, context in
             guard let principal = context.requestContext.principal, let id = context.requestContext.parameters.get("id") else { return }
             let filter = dependencies.eventFilter(principal, twin: id, kinds: Self.kinds(context.request))
-            try await Self.pump(dependencies.registry.events.subscribe(filter), principal, dependencies.streams, inbound: inbound, outbound: outbound)
+            try await Self.pump(filter, principal, dependencies, inbound: inbound, outbound: outbound)
         }
         router.ws("api/v1/events/ws") { _, context in
             context.principal == nil ? .dontUpgrade : .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
             guard let principal = context.requestContext.principal else { return }
             let filter = dependencies.eventFilter(principal, twin: context.request.form["twin"], kinds: Self.kinds(context.request))
-            try await Self.pump(dependencies.registry.events.subscribe(filter), principal, dependencies.streams, inbound: inbound, outbound: outbound)
+            try await Self.pump(filter, principal, dependencies, inbound: inbound, outbound: outbound)
         }
         return router
     }
@@ -61,15 +61,18 @@ enum WebSocketStreams {
 
     /// Sends events until the stream ends or the client goes away (its close frame or a lost socket).
     private static func pump(
-        _ events: AsyncStream<TwinEvent>, _ principal: Principal, _ admission: StreamAdmission, inbound: WebSocketInboundStream,
+        _ filter: EventHub.Filter, _ principal: Principal, _ dependencies: HTTPAPIDependencies, inbound: WebSocketInboundStream,
         outbound: WebSocketOutboundWriter
     ) async throws {
+        let admission = dependencies.streams
         guard let ticket = admission.admit(principal) else {
             // One frame that says why, then the close.
             try await outbound.write(.text("{\"error\":\"too_many_streams\",\"detail\":\"\(admission.refusal)\"}"))
             return
         }
         defer { ticket.release() }
+        // Subscribed only once admitted: a refused stream costs the hub nothing.
+        let events = dependencies.registry.events.subscribe(filter)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         try await withThrowingTaskGroup(of: Void.self) { group in
