@@ -184,8 +184,7 @@ extension IdentityService {
         guard var user = self.user(named: name) else { throw UserError.unknown(name) }
         let secret = RandomSecret.make(count: 20)
         user.pendingTOTPSecret = secret
-        try await self.store.saveUser(user)
-        self.state.withLock { $0.users[Self.userKey(name)] = user }
+        try await self.persist(user)
         let url = TimeBasedOneTimePassword(secret: secret).authenticatorURL(label: "TwinGuard:\(name)", issuer: "TwinGuard")
         return (Base32.encode(Array(secret.utf8)), url)
     }
@@ -199,8 +198,7 @@ extension IdentityService {
         }
         user.totpSecret = pending
         user.pendingTOTPSecret = nil
-        try await self.store.saveUser(user)
-        self.state.withLock { $0.users[Self.userKey(name)] = user }
+        try await self.persist(user)
         try await self.audit.record(tenant: user.tenant, actor: name, action: "user.mfa.enroll", target: name, outcome: "success", detail: "TOTP")
         return true
     }

@@ -37,9 +37,9 @@ public final class IdentityService: Sendable {
     /// Failed logins per source address.
     let loginSources = SourceFailureCounter(limit: IdentityService.sourceFailureLimit)
     /// Failed logins per (user, source address) and the lockouts they start.
+    let lockouts = LoginLockouts()
     /// The checkpoints of the audit chain, outside the database.
     let checkpointFile: AuditCheckpointFile
-    let lockouts = LoginLockouts()
     /// Keeps per-message denials from flooding the audit log.
     let denials = DenialAuditor()
     /// The per-device message and byte rates.
@@ -156,12 +156,12 @@ public final class IdentityService: Sendable {
         }
     }
 
-    /// Sets what closes a device's live connections: `(tenant, twin, reason) -> connections closed`.
     /// Sets what closes the MQTT connections of a principal, by its ``Principal/ownerKey``.
     public func setOwnerDisconnector(_ disconnect: @escaping @Sendable (String) -> Int) {
         self.ownerDisconnector.withLock { $0 = disconnect }
     }
 
+    /// Sets what closes a device's live connections: `(tenant, twin, reason) -> connections closed`.
     public func setDisconnector(_ disconnect: @escaping @Sendable (TenantID, String, String) -> Int) {
         self.disconnector.withLock { $0 = disconnect }
     }

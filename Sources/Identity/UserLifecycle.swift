@@ -39,11 +39,6 @@ extension IdentityService {
         return user
     }
 
-    private func store(_ user: UserRecord) async throws {
-        try await self.store.saveUser(user)
-        self.state.withLock { $0.users[Self.userKey(user.name)] = user }
-    }
-
     /// Changes a user's role, sites or whether it is disabled.
     /// - Parameter sites: `.some(nil)` lifts a site limit, `.some([…])` sets one, `nil` leaves it.
     public func updateUser(
@@ -78,7 +73,7 @@ extension IdentityService {
             }
         }
         guard !changes.isEmpty else { return user }
-        try await self.store(user)
+        try await self.persist(user)
         if cut { await self.cutAccess(of: user) }
         try await self.audit.record(
             tenant: user.tenant, actor: actor.subject, action: "user.update", target: user.name, outcome: "success",
@@ -107,7 +102,7 @@ extension IdentityService {
         try Self.checkPassword(password)
         user.passwordHash = Bcrypt.hash(password, cost: 11)
         user.lockedUntil = nil
-        try await self.store(user)
+        try await self.persist(user)
         self.lockouts.clear(user: user.name)
         await self.cutAccess(of: user)
         try await self.audit.record(
@@ -124,7 +119,7 @@ extension IdentityService {
         }
         try Self.checkPassword(password)
         user.passwordHash = Bcrypt.hash(password, cost: 11)
-        try await self.store(user)
+        try await self.persist(user)
         await self.cutAccess(of: user, except: session)
         try await self.audit.record(
             tenant: user.tenant, actor: name, action: "user.password.change", target: name, outcome: "success",
@@ -138,7 +133,7 @@ extension IdentityService {
         user.totpSecret = nil
         user.pendingTOTPSecret = nil
         user.recoveryCodes = nil
-        try await self.store(user)
+        try await self.persist(user)
         await self.cutAccess(of: user)
         try await self.audit.record(
             tenant: user.tenant, actor: actor.subject, action: "user.mfa.reset", target: user.name, outcome: "success",
@@ -154,7 +149,7 @@ extension IdentityService {
             return String(raw.prefix(5)) + "-" + String(raw.suffix(5))
         }
         user.recoveryCodes = codes.map { Hex.sha256(Array($0.utf8)) }
-        try await self.store(user)
+        try await self.persist(user)
         try await self.audit.record(
             tenant: user.tenant, actor: name, action: "user.mfa.recovery-codes", target: name, outcome: "success",
             detail: "\(codes.count) new recovery codes")
@@ -169,7 +164,7 @@ extension IdentityService {
         codes.remove(at: index)
         user.recoveryCodes = codes
         do {
-            try await self.store(user)
+            try await self.persist(user)
             try await self.audit.record(
                 tenant: user.tenant, actor: user.name, action: "user.mfa.recovery", target: user.name, outcome: "success",
                 detail: "logged in with a recovery code; \(codes.count) left")

@@ -107,14 +107,12 @@ extension IdentityService {
             guard !sites.isEmpty, sites.allSatisfy({ !$0.isEmpty && $0.count <= 128 }) else { throw UserError.invalidSites }
             user.sites = sites
         }
-        try await self.store.saveUser(user)
-        self.state.withLock { $0.users[Self.userKey(name)] = user }
+        try await self.persist(user)
         try await self.audit.record(
             tenant: tenant, actor: actor, action: "user.create", target: name, outcome: "success",
             detail: "role \(role.rawValue)" + (sites.map { ", sites \($0.joined(separator: ", "))" } ?? ""))
         return user
     }
-
 
     /// Failed logins from one address within a minute after which that address is refused for the rest of it.
     public static let sourceFailureLimit = 20
@@ -130,14 +128,20 @@ extension IdentityService {
         name: String, password: String, totp: String?, remote: String?, channel: String, interactive: Bool = false,
         auditSuccess: Bool = true
     ) async -> Result<UserRecord, LoginFailure> {
-        let source = Self.sourceAddress(remote)
-        if let source, !self.loginSources.allows(source) {
-            self.auditDenial(tenant: .default, actor: source, action: "user.login", target: channel, detail: LoginFailure.tooManyFromSource.description)
-            return .failure(.tooManyFromSource)
-        }
+        guard self.sourceMayTry(remote, channel: channel) else { return .failure(.tooManyFromSource) }
         let result = await self.checkLogin(name: name, password: password, totp: totp, remote: remote, channel: channel, interactive: interactive, auditSuccess: auditSuccess)
-        if let source, case .failure(let failure) = result, failure != .mfaRequired { self.loginSources.noteFailure(source) }
+        if let source = Self.sourceAddress(remote), case .failure(let failure) = result, failure != .mfaRequired {
+            self.loginSources.noteFailure(source)
+        }
         return result
+    }
+
+    /// The per-address gate in front of every user password check: an address over its limit is refused
+    /// (audited, coalesced) before any password is looked at.
+    private func sourceMayTry(_ remote: String?, channel: String) -> Bool {
+        guard let source = Self.sourceAddress(remote), !self.loginSources.allows(source) else { return true }
+        self.auditDenial(tenant: .default, actor: source, action: "user.login", target: channel, detail: LoginFailure.tooManyFromSource.description)
+        return false
     }
 
     private func checkLogin(
@@ -255,6 +259,12 @@ extension IdentityService {
         return text.isEmpty ? nil : text
     }
 
+    /// Stores a user and keeps the in-memory copy the same.
+    func persist(_ user: UserRecord) async throws {
+        try await self.store.saveUser(user)
+        self.state.withLock { $0.users[Self.userKey(user.name)] = user }
+    }
+
     private func saveQuietly(_ user: UserRecord) async {
         self.state.withLock { $0.users[Self.userKey(user.name)] = user }
         do { try await self.store.saveUser(user) } catch { self.logger.error("user not saved", metadata: ["error": "\(error)"]) }
@@ -274,8 +284,7 @@ extension IdentityService {
     /// cost of a real login: a bcrypt verification, the per-source failure count and a (coalesced) audit entry.
     /// So a wrong name takes as long as a wrong password and cannot be tried faster (issue 14 §8).
     public func refuseUnknownUser(name: String, password: String, remote: String?, channel: String) {
-        if let source = Self.sourceAddress(remote), !self.loginSources.allows(source) {
-            self.auditDenial(tenant: .default, actor: source, action: "user.login", target: channel, detail: LoginFailure.tooManyFromSource.description)
+        guard self.sourceMayTry(remote, channel: channel) else {
             _ = Bcrypt.verify(password, hash: Self.decoyHash)
             return
         }

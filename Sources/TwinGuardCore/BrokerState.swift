@@ -94,7 +94,7 @@ public struct StoredSession: Sendable, Codable, Equatable {
         owner: String? = nil
     ) {
         self.ownerTwin = ownerTwin
-        self.owner = owner ?? ownerTwin.map { "device:" + $0 }
+        self.owner = owner
         self.tenant = tenant
         self.clientID = clientID
         self.protocolVersion = protocolVersion

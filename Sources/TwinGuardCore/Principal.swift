@@ -52,9 +52,12 @@ public struct Principal: Hashable, Sendable, CustomStringConvertible {
         switch self.kind {
         case .localAdministrator: "local-admin"
         case .anonymousDevelopment: "anonymous"
-        case .tenantMember: (self.role == .device ? "device:" : "user:") + self.subject
+        case .tenantMember: self.role == .device ? Self.ownerKey(ofDevice: self.subject) : "user:" + self.subject
         }
     }
+
+    /// The ``ownerKey`` of the device of `twin` (sessions saved before owners were recorded name only it).
+    public static func ownerKey(ofDevice twin: String) -> String { "device:" + twin }
 
     /// Whether the principal may act in (or read) tenants other than its own.
     public var spansTenants: Bool { self.kind != .tenantMember }

@@ -82,25 +82,16 @@ public final class TelemetryIngestor: Sendable {
     }
 
     /// Line protocol as InfluxDB's `/write` takes it; `twin` fixes the twin (MQTT topic), otherwise the
-    /// `twin` tag or the measurement and tag set name it.
+    /// `twin` tag or the measurement and tag set name it. A long body goes through ``LineProtocolBatches``,
+    /// whose batches start at a later `firstLineNumber`.
     public func writeLineProtocol(
-        _ body: [UInt8], tenant: TenantID, precision: TimePrecision, twin: String? = nil, now: Int64 = WallClock.nowNanoseconds()
-    ) -> IngestReport {
-        var report = IngestReport()
-        var points: [PendingPoint] = []
-        Self.parseLineProtocol(body, precision: precision, twin: twin, now: now, message: 0, into: &points, report: &report)
-        self.store(points, tenant: tenant, now: now, into: &report)
-        return report
-    }
-
-    /// Line protocol that starts at line `firstLineNumber` of a longer body (``LineProtocolBatches``).
-    func writeLineProtocol(
-        _ body: [UInt8], tenant: TenantID, precision: TimePrecision, now: Int64, firstLineNumber: Int
+        _ body: [UInt8], tenant: TenantID, precision: TimePrecision, twin: String? = nil, now: Int64 = WallClock.nowNanoseconds(),
+        firstLineNumber: Int = 1
     ) -> IngestReport {
         var report = IngestReport()
         var points: [PendingPoint] = []
         Self.parseLineProtocol(
-            body, precision: precision, twin: nil, now: now, message: 0, firstLineNumber: firstLineNumber, into: &points, report: &report)
+            body, precision: precision, twin: twin, now: now, message: 0, firstLineNumber: firstLineNumber, into: &points, report: &report)
         self.store(points, tenant: tenant, now: now, into: &report)
         return report
     }

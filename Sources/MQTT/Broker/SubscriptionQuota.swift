@@ -29,7 +29,4 @@ final class SubscriptionQuota: Sendable {
             counts[owner] = left > 0 ? left : nil
         }
     }
-
-    /// What `owner` holds now.
-    func held(by owner: String) -> Int { self.counts.withLock { $0[owner, default: 0] } }
 }

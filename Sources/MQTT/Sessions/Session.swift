@@ -50,7 +50,8 @@ final class Session: Sendable {
     ) {
         self.key = key
         self.ownerTwin = ownerTwin
-        self.owner = Mutex(owner ?? ownerTwin.map { "device:" + $0 })
+        // A session saved before owners were recorded belongs to its device, if it names one.
+        self.owner = Mutex(owner ?? ownerTwin.map(Principal.ownerKey(ofDevice:)))
         self.space = space
         self.limits = limits
         self.statistics = statistics

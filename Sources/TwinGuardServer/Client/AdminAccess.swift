@@ -118,7 +118,7 @@ public enum AdminAccess {
     public func changeUser(_ name: String, _ change: UserChange) async throws {
         switch self {
         case .running(let document):
-            let path = "/api/v1/users/" + (name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? name)
+            let path = Self.userPath(name)
             switch change {
             case .role(let role): _ = try await Self.call(document, .PATCH, path, ["role": role.rawValue])
             case .disable: _ = try await Self.call(document, .PATCH, path, ["disabled": true])
@@ -140,11 +140,16 @@ public enum AdminAccess {
         }
     }
 
+    /// `/api/v1/users/{name}` with the name escaped.
+    static func userPath(_ name: String) -> String {
+        "/api/v1/users/" + (name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? name)
+    }
+
     /// A user's API tokens and sessions, one line each (`id kind name role expires`).
     public func tokens(of name: String) async throws -> [String] {
         switch self {
         case .running(let document):
-            let path = "/api/v1/users/" + (name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? name) + "/tokens"
+            let path = Self.userPath(name) + "/tokens"
             let answer = try await Self.call(document, .GET, path, nil)
             return ((answer["items"] as? [[String: Any]]) ?? []).map { item in
                 ["id", "kind", "name", "role", "expires_at"].map { "\(item[$0] ?? "")" }.joined(separator: "  ")
