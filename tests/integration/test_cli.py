@@ -114,7 +114,9 @@ def test_sigterm_and_sigint_shut_down_cleanly(server_factory):
         assert "broker state saved" in server.log()
 
 
-def test_listener_lines_are_printed_verbatim(server):
+def test_listener_lines_are_printed_verbatim(server_factory):
+    # Wait for every listener's line: HTTP and HTTPS start side by side, in either order.
+    server = server_factory("--allow-anonymous", expect=("mqtt", "ws", "http", "mqtts", "wss", "https"))
     assert set(server.ports) == {"mqtt", "ws", "http", "mqtts", "wss", "https"}
     assert all(port > 0 for port in server.ports.values())
 
