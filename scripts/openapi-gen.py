@@ -276,6 +276,8 @@ paths = {
  "/api/v1/webhooks/{id}": {"parameters": [ALERT_PATH], "delete": {"operationId": "deleteWebhook", "summary": "Remove a webhook subscription.",
      "responses": {"204": {"description": "Removed."}, "403": problem("Administrators only."), "404": problem("No such webhook."), **COMMON}}},
  "/healthz": {"get": {"operationId": "health", "summary": "Liveness probe.", "security": [], "responses": {"200": js("Alive.", ref("Status"))}}},
+ "/openapi.json": {"get": {"operationId": "openapi", "summary": "This OpenAPI 3.1 document.", "security": [], "responses": {
+     "200": js("The document.", {"type": "object"})}}},
  "/readyz": {"get": {"operationId": "ready", "summary": "Readiness probe.", "security": [], "responses": {
      "200": js("Ready.", ref("Status")), "503": js("Starting.", ref("Status"))}}},
  "/metrics": {"get": {"operationId": "metrics", "summary": "Prometheus metrics.", "security": [], "responses": {
@@ -383,7 +385,7 @@ paths = {
              "responses": {"200": js("Changed.", ref("Tenant")), "403": problem("Administrators only."), "404": problem("No such tenant."),
                            "413": problem("Body too large."), "422": problem("Invalid duration or tiers."), **COMMON}}},
  "/api/v1/query": {
-   "get": {"operationId": "queryTwins", "summary": "Twin query language (see README).",
+   "get": {"operationId": "queryTwins", "summary": "Twin query language (docs/twins.md).",
            "parameters": [{"name": "q", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1}}],
            "responses": {"200": js("Rows.", ref("QueryResult")), **COMMON}},
    "post": {"operationId": "queryTwinsPost", "summary": "Twin query language in a JSON body.",

@@ -139,59 +139,15 @@ public enum HTTPAPIServer {
             logger: logger)
     }
 
-    /// The router with every route (public for tests that drive it without a socket).
+    /// The router with every route of ``APIRoutes/api`` (public for tests that drive it without a socket).
     /// - Parameter encrypted: whether the listener is HTTPS (credentials over plain HTTP only from loopback).
     public static func makeRouter(_ dependencies: HTTPAPIDependencies, encrypted: Bool = false) -> Router<APIRequestContext> {
+        let routes = APIRoutes.api
+        let catalog = routes.catalog
         let router = Router(context: APIRequestContext.self)
-        router.add(middleware: ProblemDetailsMiddleware())
-        router.add(
-            middleware: AuthenticationMiddleware(
-                authorizer: dependencies.authorizer, identity: dependencies.identity, localAdminToken: dependencies.localAdminToken,
-                peerCertificate: dependencies.peerCertificate, siteOf: { dependencies.site(of: $1, tenant: $0) },
-                metricsAccess: dependencies.metricsAccess, encrypted: encrypted, plaintext: dependencies.plaintext,
-                publicPaths: Set([
-                    "/healthz", "/readyz", "/ping", "/openapi.json", "/pki/crl", "/pki/ca.crt", "/api/v1/enroll",
-                    "/api/v1/setup", "/api/v1/login",
-                ] + ConsoleRoutes.publicPaths),
-                publicPrefixes: [ConsoleRoutes.assetPrefix]))
-        router.get("healthz") { _, _ -> Response in
-            Self.json(.ok, ["status": "ok"])
-        }
-        router.get("readyz") { _, _ -> Response in
-            dependencies.isReady()
-                ? Self.json(.ok, ["status": "ready"])
-                : Self.json(.serviceUnavailable, ["status": "starting"])
-        }
-        router.get("openapi.json") { _, _ -> Response in
-            Response(
-                status: .ok, headers: [.contentType: "application/json"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
-        }
-        router.get("metrics") { _, _ -> Response in
-            Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: dependencies.metrics())))
-        }
-        InfluxRoutes(dependencies: dependencies).register(on: router)
-        ModelRoutes(dependencies: dependencies).register(on: router)
-        TwinRoutes(dependencies: dependencies).register(on: router)
-        AnalyticsRoutes(dependencies: dependencies).register(on: router)
-        TelemetryRoutes(dependencies: dependencies).register(on: router)
-        CommandRoutes(dependencies: dependencies).register(on: router)
-        QueryRoutes(dependencies: dependencies).register(on: router)
-        StreamRoutes(dependencies: dependencies).register(on: router)
-        TenantRoutes(dependencies: dependencies).register(on: router)
-        IdentityRoutes(dependencies: dependencies).register(on: router)
-        UserRoutes(dependencies: dependencies).register(on: router)
-        UserLifecycleRoutes(dependencies: dependencies).register(on: router)
-        ConsoleRoutes().register(on: router)
+        router.add(middleware: ProblemDetailsMiddleware(routes: catalog))
+        router.add(middleware: AuthenticationMiddleware(dependencies, routes: catalog, encrypted: encrypted))
+        routes.install(on: router, dependencies: dependencies)
         return router
-    }
-
-    private static func json(_ status: HTTPResponse.Status, _ object: [String: String]) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        return Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

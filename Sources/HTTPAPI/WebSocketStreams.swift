@@ -28,14 +28,19 @@ public struct StreamSocketContext: PrincipalContext, WebSocketRequestContext {
 /// frame of JSON (`kind`, `twin`, `time`, `data`). The server only sends; the stream ends when the
 /// client closes or the server shuts down.
 enum WebSocketStreams {
+    /// One twin's events.
+    static let twinStream = APIRoutes.Route(
+        method: .get, path: "/api/v1/twins/{id}/ws", access: .needs(.read, sites: .twin(parameter: "id")), documented: true)
+    /// The tenant's event feed.
+    static let eventStream = APIRoutes.Route(
+        method: .get, path: "/api/v1/events/ws", access: .needs(.read, sites: .filtered), documented: true)
+    /// Both, for ``AuthenticationMiddleware`` and the OpenAPI comparison.
+    static let routes = [Self.twinStream, Self.eventStream]
+
     static func makeRouter(_ dependencies: HTTPAPIDependencies, encrypted: Bool) -> Router<StreamSocketContext> {
         let router = Router(context: StreamSocketContext.self)
-        router.add(
-            middleware: AuthenticationMiddleware(
-                authorizer: dependencies.authorizer, identity: dependencies.identity, localAdminToken: dependencies.localAdminToken,
-                peerCertificate: dependencies.peerCertificate, siteOf: { dependencies.site(of: $1, tenant: $0) },
-                encrypted: encrypted, plaintext: dependencies.plaintext, publicPaths: []))
-        router.ws("api/v1/twins/:id/ws") { request, context in
+        router.add(middleware: AuthenticationMiddleware(dependencies, routes: RouteCatalog(Self.routes), encrypted: encrypted))
+        router.ws(RouterPath(Self.twinStream.path)) { request, context in
             guard let principal = context.principal, let id = context.parameters.get("id"),
                 (try? dependencies.registry.twin(id, tenant: principal.tenant)) != nil
             else { return .dontUpgrade }
@@ -45,7 +50,7 @@ enum WebSocketStreams {
             let filter = dependencies.eventFilter(principal, twin: id, kinds: Self.kinds(context.request))
             try await Self.pump(filter, principal, dependencies, inbound: inbound, outbound: outbound)
         }
-        router.ws("api/v1/events/ws") { _, context in
+        router.ws(RouterPath(Self.eventStream.path)) { _, context in
             context.principal == nil ? .dontUpgrade : .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
             guard let principal = context.requestContext.principal else { return }

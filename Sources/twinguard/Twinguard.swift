@@ -12,7 +12,7 @@ struct Twinguard: AsyncParsableCommand {
         version: TwinGuardServer.version,
         subcommands: [
             Serve.self, Demo.self, BackupCommand.self, RestoreCommand.self, TokenCommand.self, DeviceCommand.self, UserCommand.self,
-            AuditCommand.self, EvalCommand.self,
+            AuditCommand.self, EvalCommand.self, ConfigCommand.self,
         ])
 }
 

@@ -13,15 +13,19 @@ BIN = os.environ.get("TG_TEST_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", ".build", "debug", "twinguard")
 
 
+ALL_LISTENERS = ("mqtt", "ws", "mqtts", "wss", "http", "https")
+
+
 class Server:
     """A running `twinguard serve` process and the ports it printed."""
 
-    def __init__(self, data_dir, args=(), config_text=None, env=None, expect=("mqtt", "ws", "http")):
+    def __init__(self, data_dir, args=(), config_text=None, env=None, expect=None):
         self.data_dir = str(data_dir)
         self.args = list(args)
         self.config_text = config_text
         self.env = env
-        self.expect = expect
+        # Every listener by default: they start side by side, so a test that uses HTTPS must not race its line.
+        self.expect = expect or ALL_LISTENERS
         self.ports = {}
         self.process = None
         self.stderr_path = os.path.join(self.data_dir + "-stderr.log")
@@ -103,7 +107,7 @@ class Server:
 def server_factory(tmp_path):
     servers = []
 
-    def make(*args, config_text=None, env=None, expect=("mqtt", "ws", "http"), name=None):
+    def make(*args, config_text=None, env=None, expect=None, name=None):
         data_dir = tmp_path / (name or ("data-" + uuid.uuid4().hex[:8]))
         server = Server(data_dir, args, config_text=config_text, env=env, expect=expect)
         servers.append(server)

@@ -38,7 +38,7 @@ public struct ServerConfiguration: Sendable {
     /// Event-loop threads for all network I/O; 0 means automatic: one per core but one, at least one.
     ///
     /// The core left over serves storage, the HTTP API's async work and the operating system. Measured on
-    /// a 2-core machine (README, Benchmarks): one loop kept MQTT latency level with Mosquitto, two loops
+    /// a 2-core machine (docs/benchmarks.md): one loop kept MQTT latency level with Mosquitto, two loops
     /// added a thread wake-up to every message that crosses loops.
     public var eventLoopThreads = 0
 

@@ -2,7 +2,7 @@ import TwinGuardCore
 
 /// A parsed twin query.
 ///
-/// Grammar (keywords case-insensitive; documented in README "Twin queries"):
+/// Grammar (keywords case-insensitive; documented in docs/twins.md, "Twin queries"):
 /// ```
 /// query      := SELECT projection FROM TWINS [ alias ] [ match ] [ WHERE expr ] [ ORDER BY path [ASC|DESC] ] [ LIMIT n ]
 /// match      := MATCH '(' alias ')' '-' '[' ':' name [ '*' n [ '..' m ] ] ']' '->' '(' alias ')'

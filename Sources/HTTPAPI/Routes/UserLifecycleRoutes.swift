@@ -8,8 +8,9 @@ import TwinGuardCore
 /// second factor, list and revoke its tokens (administrators, in their own tenant); change one's own
 /// password and make new recovery codes (every user). Every change is audited; taking rights away revokes the
 /// user's sessions and tokens and closes its MQTT connections at once.
-struct UserLifecycleRoutes {
+struct UserLifecycleRoutes: RouteSet {
     let dependencies: HTTPAPIDependencies
+    var identity: IdentityService { self.dependencies.identity }
 
     /// `PATCH /api/v1/users/{name}`: only what is sent changes; `"sites": null` lifts a site limit.
     struct UserPatch: Decodable {
@@ -61,63 +62,62 @@ struct UserLifecycleRoutes {
         }
     }
 
-    func register(on router: Router<APIRequestContext>) {
-        let identity = self.dependencies.identity
-        router.patch("api/v1/users/:name") { request, context in
+    static func declare(_ api: inout APIRoutes.Declarations<Self>) {
+        api.patch("/api/v1/users/{name}", .needs(.administer)) { routes, request, context in
             let principal = try context.requirePrincipal()
             let name = try context.parameters.require("name")
             let patch = try HTTPJSON.decode(UserPatch.self, from: try await HTTPJSON.body(request, limit: 16 * 1024), what: "user change")
             let user = try await Self.mapping {
-                try await identity.updateUser(name: name, by: principal, role: patch.role, disabled: patch.disabled, sites: patch.sites)
+                try await routes.identity.updateUser(name: name, by: principal, role: patch.role, disabled: patch.disabled, sites: patch.sites)
             }
-            return try HTTPJSON.encode(.ok, UserRoutes.UserDocument(user, locked: identity.isLockedOut(user.name)))
+            return try HTTPJSON.encode(.ok, UserRoutes.UserDocument(user, locked: routes.identity.isLockedOut(user.name)))
         }
-        router.delete("api/v1/users/:name") { _, context in
+        api.delete("/api/v1/users/{name}", .needs(.administer)) { routes, _, context in
             let principal = try context.requirePrincipal()
             let name = try context.parameters.require("name")
-            try await Self.mapping { try await identity.deleteUser(name: name, by: principal) }
+            try await Self.mapping { try await routes.identity.deleteUser(name: name, by: principal) }
             return Response(status: .noContent)
         }
-        router.post("api/v1/users/:name/password") { request, context in
+        api.post("/api/v1/users/{name}/password", .needs(.administer)) { routes, request, context in
             let principal = try context.requirePrincipal()
             let name = try context.parameters.require("name")
             let body = try HTTPJSON.decode(PasswordReset.self, from: try await HTTPJSON.body(request, limit: 16 * 1024), what: "password")
-            try await Self.mapping { try await identity.resetPassword(name: name, password: body.password, by: principal) }
+            try await Self.mapping { try await routes.identity.resetPassword(name: name, password: body.password, by: principal) }
             return Response(status: .noContent)
         }
-        router.delete("api/v1/users/:name/totp") { _, context in
+        api.delete("/api/v1/users/{name}/totp", .needs(.administer)) { routes, _, context in
             let principal = try context.requirePrincipal()
             let name = try context.parameters.require("name")
-            try await Self.mapping { try await identity.resetTOTP(name: name, by: principal) }
+            try await Self.mapping { try await routes.identity.resetTOTP(name: name, by: principal) }
             return Response(status: .noContent)
         }
-        router.get("api/v1/users/:name/tokens") { _, context in
+        api.get("/api/v1/users/{name}/tokens", .needs(.administer)) { routes, _, context in
             let principal = try context.requirePrincipal()
             let name = try context.parameters.require("name")
-            guard let user = identity.user(named: name), principal.administersAllTenants || user.tenant == principal.tenant else {
+            guard let user = routes.identity.user(named: name), principal.administersAllTenants || user.tenant == principal.tenant else {
                 throw ProblemDetails(status: .notFound, code: "not_found", detail: "No user '\(name.prefix(64))'.")
             }
-            return try HTTPJSON.encode(.ok, ["items": identity.accessTokens(of: user.name).map(TokenDocument.init)])
+            return try HTTPJSON.encode(.ok, ["items": routes.identity.accessTokens(of: user.name).map(TokenDocument.init)])
         }
-        router.get("api/v1/tokens") { _, context in
+        api.get("/api/v1/tokens", .needs(.read, sites: .filtered)) { routes, _, context in
             let principal = try context.requirePrincipal()
-            return try HTTPJSON.encode(.ok, ["items": identity.accessTokens(of: principal.subject).filter { $0.tenant == principal.tenant }.map(TokenDocument.init)])
+            return try HTTPJSON.encode(.ok, ["items": routes.identity.accessTokens(of: principal.subject).filter { $0.tenant == principal.tenant }.map(TokenDocument.init)])
         }
-        router.post("api/v1/me/password") { request, context in
+        api.post("/api/v1/me/password", .needs(.read, sites: .filtered).allowingPendingSecondFactor()) { routes, request, context in
             let principal = try context.requirePrincipal()
             let body = try HTTPJSON.decode(PasswordChange.self, from: try await HTTPJSON.body(request, limit: 16 * 1024), what: "password change")
             let keep = AuthenticationMiddleware<APIRequestContext>.presentedToken(request).flatMap { token -> String? in
-                if case .success(let record) = identity.authenticateToken(token) { return record.id }
+                if case .success(let record) = routes.identity.authenticateToken(token) { return record.id }
                 return nil
             }
             try await Self.mapping {
-                try await identity.changeOwnPassword(name: principal.subject, current: body.current, new: body.password, keeping: keep)
+                try await routes.identity.changeOwnPassword(name: principal.subject, current: body.current, new: body.password, keeping: keep)
             }
             return Response(status: .noContent)
         }
-        router.post("api/v1/me/recovery-codes") { _, context in
+        api.post("/api/v1/me/recovery-codes", .needs(.read, sites: .filtered).allowingPendingSecondFactor()) { routes, _, context in
             let principal = try context.requirePrincipal()
-            let codes = try await Self.mapping { try await identity.makeRecoveryCodes(user: principal.subject) }
+            let codes = try await Self.mapping { try await routes.identity.makeRecoveryCodes(user: principal.subject) }
             return try HTTPJSON.encode(.ok, ["recovery_codes": codes])
         }
     }

@@ -49,6 +49,9 @@ public struct ProblemDetails: Codable, Sendable, Error, HTTPResponseError {
 
 /// Turns every error a route throws into problem details; a 500 carries only a request id.
 struct ProblemDetailsMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The declared routes: a known path with an undeclared method answers 405 with `Allow`.
+    let routes: RouteCatalog
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
@@ -58,8 +61,8 @@ struct ProblemDetailsMiddleware<Context: RequestContext>: RouterMiddleware {
             throw problem
         } catch let error as TwinError {
             throw error.problem
-        } catch let error as HTTPError where error.status == .notFound && RouteTable.api.allowedMethods(request.uri.path) != nil {
-            let allowed = RouteTable.api.allowedMethods(request.uri.path) ?? []
+        } catch let error as HTTPError where error.status == .notFound && self.routes.allowedMethods(request.uri.path) != nil {
+            let allowed = (self.routes.allowedMethods(request.uri.path) ?? []).map(\.rawValue)
             var response = try ProblemDetails(
                 status: .methodNotAllowed, code: "method_not_allowed",
                 detail: "\(request.method) is not allowed on \(request.uri.path); use \(allowed.joined(separator: ", "))."

@@ -6,7 +6,7 @@ import NIOCore
 /// The web console: `GET /` (and `/setup`, the first administrator's page) answer with the single page,
 /// `GET /assets/{path}` with its scripts and style sheet. None needs credentials: the page logs in through
 /// `POST /api/v1/login`. A strict Content-Security-Policy allows only this origin's scripts and styles.
-struct ConsoleRoutes {
+struct ConsoleRoutes: RouteSet {
     /// Paths the console answers that need no credentials, besides everything under ``assetPrefix``.
     static let publicPaths = ["/", "/setup"]
     /// The console's files (an unknown one is a 404, not a request for credentials).
@@ -21,10 +21,12 @@ struct ConsoleRoutes {
         HTTPField.Name("Referrer-Policy")!: "no-referrer",
     ]
 
-    func register(on router: Router<APIRequestContext>) {
-        router.get("/") { request, _ in Self.serve(ConsoleAssets.page, request) }
-        router.get("setup") { request, _ in Self.serve(ConsoleAssets.page, request) }
-        router.get("assets/**") { request, _ in
+    init(dependencies: HTTPAPIDependencies) {}
+
+    static func declare(_ api: inout APIRoutes.Declarations<Self>) {
+        api.get("/", .anyone, documented: false) { _, request, _ in Self.serve(ConsoleAssets.page, request) }
+        api.get("/setup", .anyone, documented: false) { _, request, _ in Self.serve(ConsoleAssets.page, request) }
+        api.get("/assets/**", .anyone, documented: false) { _, request, _ in
             let path = String(request.uri.path.dropFirst("/assets/".count))
             guard let asset = ConsoleAssets.asset(path) else {
                 throw ProblemDetails(status: .notFound, code: "not_found", detail: "No console file '\(path.prefix(120))'.")

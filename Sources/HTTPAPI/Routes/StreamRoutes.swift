@@ -10,20 +10,20 @@ import Twins
 /// telemetry) and `GET /api/v1/events/stream` (the tenant's event feed), both filtered by `?kinds=`
 /// (comma-separated prefixes: `telemetry`, `reported`, `desired`, `presence`, `twin`, `command`) and
 /// the feed also by `?twin=`. A comment line every 15 s keeps proxies from closing idle streams.
-struct StreamRoutes {
+struct StreamRoutes: RouteSet {
     let dependencies: HTTPAPIDependencies
 
-    func register(on router: Router<APIRequestContext>) {
-        router.get("api/v1/twins/:id/stream") { request, context in
+    static func declare(_ api: inout APIRoutes.Declarations<Self>) {
+        api.stream("/api/v1/twins/{id}/stream", .needs(.read, sites: .twin(parameter: "id"))) { routes, request, context in
             let principal = try context.requirePrincipal()
             let id = try context.parameters.require("id")
-            _ = try self.dependencies.registry.twin(id, tenant: principal.tenant)
-            return try self.stream(self.dependencies.eventFilter(principal, twin: id, kinds: Self.kinds(request)), principal, context)
+            _ = try routes.dependencies.registry.twin(id, tenant: principal.tenant)
+            return try routes.stream(routes.dependencies.eventFilter(principal, twin: id, kinds: Self.kinds(request)), principal, context)
         }
-        router.get("api/v1/events/stream") { request, context in
+        api.stream("/api/v1/events/stream", .needs(.read, sites: .filtered)) { routes, request, context in
             let principal = try context.requirePrincipal()
-            return try self.stream(
-                self.dependencies.eventFilter(principal, twin: request.form["twin"], kinds: Self.kinds(request)), principal, context)
+            return try routes.stream(
+                routes.dependencies.eventFilter(principal, twin: request.form["twin"], kinds: Self.kinds(request)), principal, context)
         }
     }
 

@@ -7,8 +7,9 @@ import TwinGuardCore
 
 /// Users and their credentials: the first administrator's setup, login (a browser session with an
 /// HttpOnly cookie and a CSRF token), logout, TOTP enrolment, API tokens, and the list of users.
-struct UserRoutes {
+struct UserRoutes: RouteSet {
     let dependencies: HTTPAPIDependencies
+    var identity: IdentityService { self.dependencies.identity }
 
     struct SetupRequest: Decodable {
         var token: String
@@ -84,24 +85,23 @@ struct UserRoutes {
         }
     }
 
-    func register(on router: Router<APIRequestContext>) {
-        let identity = self.dependencies.identity
-        router.post("api/v1/setup") { request, context in
+    static func declare(_ api: inout APIRoutes.Declarations<Self>) {
+        api.post("/api/v1/setup", .anyone.carryingCredentialsInBody()) { routes, request, context in
             let body = try HTTPJSON.decode(SetupRequest.self, from: try await HTTPJSON.body(request, limit: 16 * 1024), what: "setup")
             do {
-                let user = try await identity.completeFirstAdminSetup(
+                let user = try await routes.identity.completeFirstAdminSetup(
                     token: body.token, name: body.name, password: body.password, remote: context.channel.remoteAddress.map { "\($0)" })
-                return try HTTPJSON.encode(.created, UserDocument(user, locked: identity.isLockedOut(user.name)))
+                return try HTTPJSON.encode(.created, UserDocument(user, locked: routes.identity.isLockedOut(user.name)))
             } catch let error as SetupError {
                 throw ProblemDetails(status: .forbidden, code: "setup_refused", detail: error.description)
             } catch let error as UserError {
                 throw ProblemDetails(status: .unprocessableContent, code: "invalid_user", detail: error.description)
             }
         }
-        router.post("api/v1/login") { request, context in
+        api.post("/api/v1/login", .anyone.carryingCredentialsInBody()) { routes, request, context in
             let body = try HTTPJSON.decode(LoginRequest.self, from: try await HTTPJSON.body(request, limit: 16 * 1024), what: "login")
             let remote = context.channel.remoteAddress.map { "\($0)" }
-            switch await identity.login(
+            switch await routes.identity.login(
                 name: body.name, password: body.password, totp: body.totp, remote: remote, channel: "session", interactive: true)
             {
             case .failure(let failure):
@@ -113,7 +113,7 @@ struct UserRoutes {
                 throw ProblemDetails(status: status, code: "login_failed", detail: failure.description)
             case .success(let user):
                 let pending = user.role.requiresMFA && user.totpSecret == nil
-                let session = try await identity.openSession(for: user, mfaPending: pending, remote: remote)
+                let session = try await routes.identity.openSession(for: user, mfaPending: pending, remote: remote)
                 var headers = HTTPFields()
                 let age = IdentityService.sessionSeconds
                 headers.append(
@@ -127,51 +127,51 @@ struct UserRoutes {
                     headers: headers)
             }
         }
-        router.post("api/v1/logout") { request, context in
+        api.post("/api/v1/logout", .needs(.read, sites: .filtered).allowingPendingSecondFactor()) { routes, request, context in
             let principal = try context.requirePrincipal()
-            if let token = AuthenticationMiddleware<APIRequestContext>.presentedToken(request), case .success(let record) = identity.authenticateToken(token) {
-                _ = try await identity.revokeToken(id: record.id, by: principal)
+            if let token = AuthenticationMiddleware<APIRequestContext>.presentedToken(request), case .success(let record) = routes.identity.authenticateToken(token) {
+                _ = try await routes.identity.revokeToken(id: record.id, by: principal)
             }
             var headers = HTTPFields()
             headers.append(HTTPField(name: .setCookie, value: "tg_session=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict"))
             headers.append(HTTPField(name: .setCookie, value: "tg_csrf=; Path=/; Max-Age=0; Secure; SameSite=Strict"))
             return Response(status: .noContent, headers: headers)
         }
-        router.get("api/v1/me") { _, context in
+        api.get("/api/v1/me", .needs(.read, sites: .filtered).allowingPendingSecondFactor()) { routes, _, context in
             let principal = try context.requirePrincipal()
-            guard let user = identity.user(named: principal.subject) else {
+            guard let user = routes.identity.user(named: principal.subject) else {
                 return try HTTPJSON.encode(.ok, ["name": principal.subject, "role": principal.role.rawValue, "tenant": principal.tenant.rawValue])
             }
-            return try HTTPJSON.encode(.ok, UserDocument(user, locked: identity.isLockedOut(user.name)))
+            return try HTTPJSON.encode(.ok, UserDocument(user, locked: routes.identity.isLockedOut(user.name)))
         }
-        router.post("api/v1/me/totp") { _, context in
+        api.post("/api/v1/me/totp", .needs(.read, sites: .filtered).allowingPendingSecondFactor()) { routes, _, context in
             let principal = try context.requirePrincipal()
-            guard identity.hasUser(principal.subject) else {
+            guard routes.identity.hasUser(principal.subject) else {
                 throw ProblemDetails(status: .forbidden, code: "forbidden", detail: "Only users enrol a second factor.")
             }
-            let (secret, url) = try await identity.beginTOTPEnrollment(user: principal.subject)
+            let (secret, url) = try await routes.identity.beginTOTPEnrollment(user: principal.subject)
             return try HTTPJSON.encode(.ok, ["secret": secret, "otpauth_url": url])
         }
-        router.post("api/v1/me/totp/confirm") { request, context in
+        api.post("/api/v1/me/totp/confirm", .needs(.read, sites: .filtered).allowingPendingSecondFactor()) { routes, request, context in
             let principal = try context.requirePrincipal()
             let body = try HTTPJSON.decode(CodeRequest.self, from: try await HTTPJSON.body(request, limit: 4096), what: "code")
             do {
-                guard try await identity.confirmTOTP(user: principal.subject, code: body.code) else {
+                guard try await routes.identity.confirmTOTP(user: principal.subject, code: body.code) else {
                     throw ProblemDetails(status: .unprocessableContent, code: "wrong_code", detail: "The code is wrong; check the authenticator's clock and try the current code.")
                 }
             } catch is UserError {
                 throw ProblemDetails(status: .conflict, code: "no_enrolment", detail: "Start the enrolment with POST /api/v1/me/totp first.")
             }
             // Recovery codes with the second factor, shown this once: a lost phone is not a locked-out account.
-            let codes = try await identity.makeRecoveryCodes(user: principal.subject)
+            let codes = try await routes.identity.makeRecoveryCodes(user: principal.subject)
             return try HTTPJSON.encode(.ok, EnrolledResponse(mfaEnrolled: true, recoveryCodes: codes))
         }
-        router.post("api/v1/tokens") { request, context in
+        api.post("/api/v1/tokens", .needs(.read, sites: .filtered)) { routes, request, context in
             let principal = try context.requirePrincipal()
             let body = try HTTPJSON.decode(TokenRequest.self, from: try await HTTPJSON.body(request, limit: 4096), what: "token")
             let seconds = try IdentityRoutes.seconds(body.ttl ?? "30d")
             do {
-                let issued = try await identity.createAPIToken(for: principal, name: body.name, role: body.role, seconds: Int64(seconds))
+                let issued = try await routes.identity.createAPIToken(for: principal, name: body.name, role: body.role, seconds: Int64(seconds))
                 return try HTTPJSON.encode(
                     .created,
                     ["token": issued.token, "id": issued.record.id, "role": issued.record.role.rawValue,
@@ -182,18 +182,18 @@ struct UserRoutes {
                 throw ProblemDetails(status: .forbidden, code: "forbidden", detail: "Only users make API tokens.")
             }
         }
-        router.delete("api/v1/tokens/:id") { _, context in
+        api.delete("/api/v1/tokens/{id}", .needs(.read, sites: .filtered)) { routes, _, context in
             let principal = try context.requirePrincipal()
             let id = try context.parameters.require("id")
-            guard try await identity.revokeToken(id: id, by: principal) else {
+            guard try await routes.identity.revokeToken(id: id, by: principal) else {
                 throw ProblemDetails(status: .notFound, code: "not_found", detail: "No token '\(id.prefix(40))' of yours.")
             }
             return Response(status: .noContent)
         }
-        router.get("api/v1/users") { _, context in
+        api.get("/api/v1/users", .needs(.administer)) { routes, _, context in
             let principal = try context.requirePrincipal()
-            let users = identity.users().filter { principal.administersAllTenants || $0.tenant == principal.tenant }
-            return try HTTPJSON.encode(.ok, ["items": users.map { UserDocument($0, locked: identity.isLockedOut($0.name)) }])
+            let users = routes.identity.users().filter { principal.administersAllTenants || $0.tenant == principal.tenant }
+            return try HTTPJSON.encode(.ok, ["items": users.map { UserDocument($0, locked: routes.identity.isLockedOut($0.name)) }])
         }
     }
 }

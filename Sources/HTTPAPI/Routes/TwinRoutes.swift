@@ -8,20 +8,19 @@ import TwinGuardCore
 import Twins
 
 /// `/api/v1/twins`: CRUD with ETag/If-Match, desired and reported state.
-struct TwinRoutes {
+struct TwinRoutes: RouteSet {
     let dependencies: HTTPAPIDependencies
 
-    func register(on router: Router<APIRequestContext>) {
-        let twins = router.group("api/v1/twins")
-        twins.get { request, context in
+    static func declare(_ api: inout APIRoutes.Declarations<Self>) {
+        api.get("/api/v1/twins", .needs(.read, sites: .filtered)) { routes, request, context in
             let principal = try context.requirePrincipal()
             let page = try Pagination(request)
-            let (items, next) = self.dependencies.registry.listTwins(tenant: principal.tenant, after: page.cursor, limit: page.limit)
+            let (items, next) = routes.dependencies.registry.listTwins(tenant: principal.tenant, after: page.cursor, limit: page.limit)
             // A user limited to sites sees the twins of those sites only (a page may then hold fewer items).
             let visible = items.filter { principal.mayAccess(site: $0.tags["site"]) }
-            return try HTTPJSON.encode(.ok, Page(items: visible.map { self.document($0) }, next: next))
+            return try HTTPJSON.encode(.ok, Page(items: visible.map { routes.document($0) }, next: next))
         }
-        twins.post { request, context in
+        api.post("/api/v1/twins", .needs(.manageTwins, sites: .filtered)) { routes, request, context in
             let principal = try context.requirePrincipal()
             let draft = try HTTPJSON.decode(TwinDraft.self, from: try await HTTPJSON.body(request, limit: 1_048_576), what: "twin")
             guard principal.mayAccess(site: draft.tags?["site"]) else {
@@ -29,40 +28,40 @@ struct TwinRoutes {
                     status: .forbidden, code: "forbidden",
                     detail: "You are limited to sites \(principal.sites?.sorted().joined(separator: ", ") ?? ""): tag the twin with one of them ('site').")
             }
-            let twin = try await self.dependencies.registry.createTwin(draft, tenant: principal.tenant)
-            return try self.respond(.created, twin, extra: [.location: "/api/v1/twins/\(twin.id)"])
+            let twin = try await routes.dependencies.registry.createTwin(draft, tenant: principal.tenant)
+            return try routes.respond(.created, twin, extra: [.location: "/api/v1/twins/\(twin.id)"])
         }
-        twins.get(":id") { _, context in
+        api.get("/api/v1/twins/{id}", .needs(.read, sites: .twin(parameter: "id"))) { routes, _, context in
             let principal = try context.requirePrincipal()
-            return try self.respond(.ok, try self.dependencies.registry.twin(try context.parameters.require("id"), tenant: principal.tenant))
+            return try routes.respond(.ok, try routes.dependencies.registry.twin(try context.parameters.require("id"), tenant: principal.tenant))
         }
-        twins.patch(":id") { request, context in
+        api.patch("/api/v1/twins/{id}", .needs(.manageTwins, sites: .twin(parameter: "id"))) { routes, request, context in
             let principal = try context.requirePrincipal()
             let patch = try HTTPJSON.decode(TwinPatch.self, from: try await HTTPJSON.body(request, limit: 1_048_576), what: "twin change")
-            let twin = try await self.dependencies.registry.updateTwin(
+            let twin = try await routes.dependencies.registry.updateTwin(
                 try context.parameters.require("id"), tenant: principal.tenant, patch: patch, ifMatch: request.headers[.ifMatch])
-            return try self.respond(.ok, twin)
+            return try routes.respond(.ok, twin)
         }
-        twins.delete(":id") { request, context in
+        api.delete("/api/v1/twins/{id}", .needs(.manageTwins, sites: .twin(parameter: "id"))) { routes, request, context in
             let principal = try context.requirePrincipal()
-            try await self.dependencies.registry.deleteTwin(try context.parameters.require("id"), tenant: principal.tenant, ifMatch: request.headers[.ifMatch])
+            try await routes.dependencies.registry.deleteTwin(try context.parameters.require("id"), tenant: principal.tenant, ifMatch: request.headers[.ifMatch])
             return Response(status: .noContent)
         }
-        twins.patch(":id/desired") { request, context in
+        api.patch("/api/v1/twins/{id}/desired", .needs(.operate, sites: .twin(parameter: "id"))) { routes, request, context in
             let principal = try context.requirePrincipal()
             let values = try HTTPJSON.decode([String: JSONValue].self, from: try await HTTPJSON.body(request, limit: 1_048_576), what: "desired state")
-            let twin = try await self.dependencies.registry.setDesired(
+            let twin = try await routes.dependencies.registry.setDesired(
                 try context.parameters.require("id"), tenant: principal.tenant, values: values, ifMatch: request.headers[.ifMatch])
-            try await self.dependencies.identity.audit.record(
+            try await routes.dependencies.identity.audit.record(
                 tenant: principal.tenant, actor: principal.subject, action: "twin.desired", target: twin.id, outcome: "success",
                 detail: "version \(twin.version): " + values.keys.sorted().joined(separator: ", "))
-            return try self.respond(.ok, twin)
+            return try routes.respond(.ok, twin)
         }
-        twins.patch(":id/reported") { request, context in
+        api.patch("/api/v1/twins/{id}/reported", .needs(.manageTwins, sites: .twin(parameter: "id"))) { routes, request, context in
             let principal = try context.requirePrincipal()
             let values = try HTTPJSON.decode([String: JSONValue].self, from: try await HTTPJSON.body(request, limit: 1_048_576), what: "reported state")
-            let twin = try await self.dependencies.registry.report(try context.parameters.require("id"), tenant: principal.tenant, values: values)
-            return try self.respond(.ok, twin)
+            let twin = try await routes.dependencies.registry.report(try context.parameters.require("id"), tenant: principal.tenant, values: values)
+            return try routes.respond(.ok, twin)
         }
     }
 

@@ -7,39 +7,38 @@ import TwinGuardCore
 import Twins
 
 /// `/api/v1/models`: upload, list, read and delete twin models.
-struct ModelRoutes {
+struct ModelRoutes: RouteSet {
     let dependencies: HTTPAPIDependencies
 
-    func register(on router: Router<APIRequestContext>) {
-        let models = router.group("api/v1/models")
-        models.get { request, context in
+    static func declare(_ api: inout APIRoutes.Declarations<Self>) {
+        api.get("/api/v1/models", .needs(.read, sites: .filtered)) { routes, request, context in
             let principal = try context.requirePrincipal()
-            let all = self.dependencies.registry.models(tenant: principal.tenant)
+            let all = routes.dependencies.registry.models(tenant: principal.tenant)
             let page = try Pagination(request)
             let items = Array(all.filter { page.cursor == nil || $0.id > page.cursor! }.prefix(page.limit))
             let next = items.count == page.limit && all.last?.id != items.last?.id ? items.last?.id : nil
             return try HTTPJSON.encode(.ok, Page(items: items, next: next))
         }
-        models.post { request, context in
+        api.post("/api/v1/models", .needs(.manageModels)) { routes, request, context in
             let principal = try context.requirePrincipal()
             let body = try await HTTPJSON.body(request, limit: 1_048_576)
-            let (model, created) = try await self.dependencies.registry.addModel(Data(body), tenant: principal.tenant)
+            let (model, created) = try await routes.dependencies.registry.addModel(Data(body), tenant: principal.tenant)
             context.logger.info("model uploaded", metadata: ["model.id": "\(model.id)", "created": "\(created)"])
             if created {
-                try await self.dependencies.identity.audit.record(
+                try await routes.dependencies.identity.audit.record(
                     tenant: principal.tenant, actor: principal.subject, action: "model.create", target: model.id, outcome: "success")
             }
             return try HTTPJSON.encode(created ? .created : .ok, model, headers: [.location: "/api/v1/models/\(Self.encode(model.id))"])
         }
-        models.get(":id") { _, context in
+        api.get("/api/v1/models/{id}", .needs(.read, sites: .filtered)) { routes, _, context in
             let principal = try context.requirePrincipal()
-            return try HTTPJSON.encode(.ok, try self.dependencies.registry.model(try Self.id(context), tenant: principal.tenant))
+            return try HTTPJSON.encode(.ok, try routes.dependencies.registry.model(try Self.id(context), tenant: principal.tenant))
         }
-        models.delete(":id") { _, context in
+        api.delete("/api/v1/models/{id}", .needs(.manageModels)) { routes, _, context in
             let principal = try context.requirePrincipal()
             let id = try Self.id(context)
-            try await self.dependencies.registry.deleteModel(id, tenant: principal.tenant)
-            try await self.dependencies.identity.audit.record(
+            try await routes.dependencies.registry.deleteModel(id, tenant: principal.tenant)
+            try await routes.dependencies.identity.audit.record(
                 tenant: principal.tenant, actor: principal.subject, action: "model.delete", target: id, outcome: "success")
             return Response(status: .noContent)
         }

@@ -14,8 +14,9 @@ import TwinGuardCore
 /// CSRF token in `X-CSRF-Token`); HTTP Basic (or InfluxDB's `u`/`p` query parameters) for users (with the
 /// TOTP code in `X-TwinGuard-OTP` where MFA is enrolled) and development credentials; a verified TLS client
 /// certificate (devices, on HTTPS); anonymous only in development mode (`--allow-anonymous`). Then the
-/// route's permission (``RoutePermissions``) is checked against the role. Influx-compatible routes answer
-/// a refusal in Influx's shape, the rest with problem details.
+/// ``RouteAccess`` declared with the route the router matched is checked against the caller (a request no
+/// route matches needs only credentials, then learns 404 or 405). Influx-compatible routes answer a refusal
+/// in Influx's shape, the rest with problem details.
 struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
     let authorizer: any Authorizer
     let identity: IdentityService
@@ -29,10 +30,21 @@ struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
     var encrypted = false
     /// Where credentials may come unencrypted.
     var plaintext = PlaintextCredentialPolicy()
-    /// Paths that need no credentials (health probes, the OpenAPI document, /ping, PKI, enrollment, login).
-    let publicPaths: Set<String>
-    /// Path prefixes that need no credentials either (the console's static files).
-    var publicPrefixes: [String] = []
+    /// The declared routes, looked up by the path the router matched.
+    let routes: RouteCatalog
+
+    /// The middleware of an API listener.
+    init(_ dependencies: HTTPAPIDependencies, routes: RouteCatalog, encrypted: Bool) {
+        self.authorizer = dependencies.authorizer
+        self.identity = dependencies.identity
+        self.localAdminToken = dependencies.localAdminToken
+        self.peerCertificate = dependencies.peerCertificate
+        self.siteOf = { dependencies.site(of: $1, tenant: $0) }
+        self.metricsAccess = dependencies.metricsAccess
+        self.encrypted = encrypted
+        self.plaintext = dependencies.plaintext
+        self.routes = routes
+    }
 
     /// Who is calling, and whether they must still set up their second factor.
     struct Caller {
@@ -47,7 +59,8 @@ struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
-        if Self.carriesCredentials(request),
+        let access = self.routes.access(request.method, endpoint: context.endpointPath) ?? .unmatched
+        if Self.carriesCredentials(request, access: access),
             !self.plaintext.permits(encrypted: self.encrypted, remote: context.channel.remoteAddress.map { "\($0)" })
         {
             // Refused before the credential is looked at: it has crossed the network in clear already.
@@ -58,11 +71,11 @@ struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
             return try ProblemDetails(status: .forbidden, code: "plaintext_credentials", detail: PlaintextCredentialPolicy.refusal)
                 .response(from: request, context: context)
         }
-        if self.publicPaths.contains(path) || self.publicPrefixes.contains(where: path.hasPrefix) { return try await next(request, context) }
-        if path == MetricsAccess.path, self.metricsAccess.admits(bearer: Self.bearer(request)) { return try await next(request, context) }
+        if access.callers == .anyone { return try await next(request, context) }
+        if access.callers == .metricsReaders, self.metricsAccess.admits(bearer: Self.bearer(request)) { return try await next(request, context) }
         switch await self.authenticate(request, context: context) {
         case .caller(let caller):
-            if path == MetricsAccess.path {
+            if access.callers == .metricsReaders {
                 // The counters are the whole server's, every tenant's traffic together.
                 guard MetricsAccess.admits(caller.principal), !caller.mfaPending else {
                     return try self.refuse(
@@ -71,7 +84,7 @@ struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
                 }
                 return try await next(request, context)
             }
-            if let refusal = try await self.checkPermission(caller, request: request, context: context) { return refusal }
+            if let refusal = try self.checkPermission(caller, access: access, request: request, context: context) { return refusal }
             var context = context
             context.principal = caller.principal
             return try await next(request, context)
@@ -171,12 +184,10 @@ struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
     }
 
     /// Whether a request carries a password or token: an Authorization header, a session cookie, Influx's `p`,
-    /// or a body that holds one (login, first-admin setup, enrollment).
-    static func carriesCredentials(_ request: Request) -> Bool {
-        if request.headers[.authorization] != nil || Self.cookie("tg_session", in: request) != nil { return true }
-        let path = request.uri.path
-        if request.method == .post, ["/api/v1/login", "/api/v1/setup", "/api/v1/enroll", "/api/v1/enroll/renew"].contains(path) { return true }
-        return InfluxRoutes.paths.contains(path) && FormEncoding.decode(request.uri.query ?? "")["p"] != nil
+    /// or a body that holds one (login, first-admin setup, enrollment: ``RouteAccess/credentialsInBody``).
+    static func carriesCredentials(_ request: Request, access: RouteAccess) -> Bool {
+        if request.headers[.authorization] != nil || Self.cookie("tg_session", in: request) != nil || access.credentialsInBody { return true }
+        return InfluxRoutes.paths.contains(request.uri.path) && FormEncoding.decode(request.uri.query ?? "")["p"] != nil
     }
 
     /// The token a request presents, as a session cookie or a bearer token.
@@ -197,27 +208,36 @@ struct AuthenticationMiddleware<Context: PrincipalContext>: RouterMiddleware {
     }
 
     /// `nil` when the caller may call the route, else the 403 answer.
-    private func checkPermission(_ caller: Caller, request: Request, context: Context) async throws -> Response? {
+    private func checkPermission(_ caller: Caller, access: RouteAccess, request: Request, context: Context) throws -> Response? {
         let principal = caller.principal
-        let path = request.uri.path
         let allowed: Bool
         let needed: String
         if caller.mfaPending {
-            allowed = path.hasPrefix("/api/v1/me") || path == "/api/v1/logout"
+            allowed = access.allowsPendingSecondFactor
             needed = "role '\(principal.role.rawValue)' needs a second factor: enrol TOTP at /api/v1/me/totp first"
         } else if principal.role == .device {
-            allowed = RoutePermissions.deviceMay(request.method, path, twin: principal.subject)
+            switch access.devices {
+            case .refused: allowed = false
+            case .allowed: allowed = true
+            case .ownTwin(let parameter): allowed = context.parameters.get(parameter) == principal.subject
+            }
             needed = "a device may only renew its certificate and write its own telemetry"
         } else {
-            let permission = RoutePermissions.required(request.method, path)
-            allowed = principal.kind == .anonymousDevelopment || principal.role.allows(permission)
-            needed = "role '\(principal.role.rawValue)' lacks the '\(permission.rawValue)' permission"
+            switch access.callers {
+            case .permitted(let permission):
+                allowed = principal.kind == .anonymousDevelopment || principal.role.allows(permission)
+                needed = "role '\(principal.role.rawValue)' lacks the '\(permission.rawValue)' permission"
+            case .anyone, .metricsReaders, .authenticated:
+                allowed = true
+                needed = ""
+            }
         }
         if allowed, let sites = principal.sites, principal.role != .device {
-            switch RoutePermissions.siteScope(request.method, path) {
+            switch access.sites {
             case .filtered:
                 return nil
-            case .twin(let twin):
+            case .twin(let parameter):
+                let twin = context.parameters.get(parameter) ?? ""
                 guard !principal.mayAccess(site: self.siteOf(principal.tenant, twin)) else { return nil }
                 // As if it did not exist: a user limited to sites learns nothing of the others.
                 return try ProblemDetails(status: .notFound, code: "not_found", detail: "No twin '\(twin.prefix(140))'.")

@@ -9,8 +9,9 @@ import Twins
 /// Device identity over HTTP: the CA certificate and CRL (public), enrollment with a one-time token
 /// (public), renewal with the current certificate, and for security officers enrollment tokens,
 /// revocation and trust tiers; for administrators users; and the audit log.
-struct IdentityRoutes {
+struct IdentityRoutes: RouteSet {
     let dependencies: HTTPAPIDependencies
+    var identity: IdentityService { self.dependencies.identity }
 
     struct EnrollRequest: Decodable {
         var token: String
@@ -69,44 +70,43 @@ struct IdentityRoutes {
         var password: String
     }
 
-    func register(on router: Router<APIRequestContext>) {
-        let identity = self.dependencies.identity
-        router.get("pki/ca.crt") { _, _ in
+    static func declare(_ api: inout APIRoutes.Declarations<Self>) {
+        api.get("/pki/ca.crt", .anyone) { routes, _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/x-pem-file"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: identity.authority.certificatePEM)))
+                body: ResponseBody(byteBuffer: ByteBuffer(string: routes.identity.authority.certificatePEM)))
         }
-        router.get("pki/crl") { _, _ in
+        api.get("/pki/crl", .anyone) { routes, _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/pkix-crl"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: identity.revocationList)))
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: routes.identity.revocationList)))
         }
-        router.post("api/v1/enroll") { request, context in
+        api.post("/api/v1/enroll", .anyone.carryingCredentialsInBody()) { routes, request, context in
             let body = try HTTPJSON.decode(EnrollRequest.self, from: try await HTTPJSON.body(request, limit: 64 * 1024), what: "enrollment")
             do {
-                let issued = try await identity.enroll(
+                let issued = try await routes.identity.enroll(
                     token: body.token, csrPEM: body.csr, remote: context.channel.remoteAddress.map { "\($0)" })
                 return try HTTPJSON.encode(.created, Self.response(issued))
             } catch let error as EnrollmentError {
                 throw Self.problem(error)
             }
         }
-        router.post("api/v1/attestation/nonce") { _, context in
+        api.post("/api/v1/attestation/nonce", .needs(.administer).devices(.allowed)) { routes, _, context in
             let principal = try context.requirePrincipal()
             guard principal.role == .device else {
                 throw ProblemDetails(status: .forbidden, code: "forbidden", detail: "Only devices ask for attestation nonces.")
             }
-            let (nonce, expires) = identity.attestationNonce(tenant: principal.tenant, twin: principal.subject)
+            let (nonce, expires) = routes.identity.attestationNonce(tenant: principal.tenant, twin: principal.subject)
             return try HTTPJSON.encode(.created, ["nonce": nonce, "expires_at": RFC3339.format(expires)])
         }
-        router.post("api/v1/enroll/renew") { request, context in
+        api.post("/api/v1/enroll/renew", .needs(.administer).devices(.allowed).carryingCredentialsInBody()) { routes, request, context in
             let principal = try context.requirePrincipal()
-            guard principal.role == .device, let certificate = await self.dependencies.peerCertificate(context.channel) else {
+            guard principal.role == .device, let certificate = await routes.dependencies.peerCertificate(context.channel) else {
                 throw ProblemDetails(status: .forbidden, code: "forbidden", detail: "Renewal needs the device's current certificate (HTTPS with a client certificate).")
             }
             let body = try HTTPJSON.decode(RenewRequest.self, from: try await HTTPJSON.body(request, limit: 64 * 1024), what: "renewal")
             do {
-                let issued = try await identity.renew(
+                let issued = try await routes.identity.renew(
                     identity: DeviceIdentity(tenant: certificate.tenant, twin: certificate.twin), csrPEM: body.csr,
                     currentSerial: certificate.serial)
                 return try HTTPJSON.encode(.created, Self.response(issued))
@@ -114,11 +114,11 @@ struct IdentityRoutes {
                 throw Self.problem(error)
             }
         }
-        router.post("api/v1/enrollment-tokens") { request, context in
+        api.post("/api/v1/enrollment-tokens", .needs(.manageDevices, sites: .filtered)) { routes, request, context in
             let principal = try context.requirePrincipal()
             let body = try HTTPJSON.decode(TokenRequest.self, from: try await HTTPJSON.body(request, limit: 16 * 1024), what: "enrollment token")
             let tenant = try Self.tenant(body.tenant, for: principal)
-            if principal.sites != nil, !principal.mayAccess(site: self.dependencies.site(of: body.twin, tenant: tenant)) {
+            if principal.sites != nil, !principal.mayAccess(site: routes.dependencies.site(of: body.twin, tenant: tenant)) {
                 throw ProblemDetails(
                     status: .forbidden, code: "forbidden",
                     detail: "You are limited to sites: enrollment tokens only for existing twins of those sites.")
@@ -127,86 +127,86 @@ struct IdentityRoutes {
             if let model = body.model, !ModelValidator.isValidModelID(model) {
                 throw ProblemDetails(status: .unprocessableContent, code: "invalid", detail: "'model' must be a model id such as 'tg:factory:Pump;1'.")
             }
-            if (try? self.dependencies.registry.twin(body.twin, tenant: tenant)) == nil {
-                _ = try await self.dependencies.registry.createTwin(TwinDraft(id: body.twin, model: body.model), tenant: tenant)
+            if (try? routes.dependencies.registry.twin(body.twin, tenant: tenant)) == nil {
+                _ = try await routes.dependencies.registry.createTwin(TwinDraft(id: body.twin, model: body.model), tenant: tenant)
             }
-            let token = try await identity.createEnrollmentToken(tenant: tenant, twin: body.twin, ttl: ttl, actor: principal.subject)
+            let token = try await routes.identity.createEnrollmentToken(tenant: tenant, twin: body.twin, ttl: ttl, actor: principal.subject)
             return try HTTPJSON.encode(
                 .created,
                 TokenResponse(
                     token: token.description, twin: body.twin,
                     expiresAt: RFC3339.format(WallClock.nowNanoseconds() + Int64(ttl * 1e9)), caFingerprint: token.caFingerprint))
         }
-        router.get("api/v1/devices") { _, context in
+        api.get("/api/v1/devices", .needs(.manageDevices, sites: .filtered)) { routes, _, context in
             let principal = try context.requirePrincipal()
-            let twins = Set(identity.trustRecords(tenant: principal.tenant).map(\.twin))
-                .union(identity.enrolledTwins(tenant: principal.tenant)).sorted()
-                .filter { self.dependencies.visible($0, to: principal) }
-            return try HTTPJSON.encode(.ok, ["items": twins.map { Self.device(identity, tenant: principal.tenant, twin: $0) }])
+            let twins = Set(routes.identity.trustRecords(tenant: principal.tenant).map(\.twin))
+                .union(routes.identity.enrolledTwins(tenant: principal.tenant)).sorted()
+                .filter { routes.dependencies.visible($0, to: principal) }
+            return try HTTPJSON.encode(.ok, ["items": twins.map { Self.device(routes.identity, tenant: principal.tenant, twin: $0) }])
         }
-        router.get("api/v1/posture-policy") { _, context in
+        api.get("/api/v1/posture-policy", .needs(.manageDevices, sites: .filtered)) { routes, _, context in
             let principal = try context.requirePrincipal()
-            return try HTTPJSON.encode(.ok, identity.posturePolicy(tenant: principal.tenant))
+            return try HTTPJSON.encode(.ok, routes.identity.posturePolicy(tenant: principal.tenant))
         }
-        router.put("api/v1/posture-policy") { request, context in
+        api.put("/api/v1/posture-policy", .needs(.manageDevices)) { routes, request, context in
             let principal = try context.requirePrincipal()
             let policy = try HTTPJSON.decode(PosturePolicy.self, from: try await HTTPJSON.body(request, limit: 64 * 1024), what: "posture policy")
-            try await identity.setPosturePolicy(policy, tenant: principal.tenant, actor: principal.subject)
+            try await routes.identity.setPosturePolicy(policy, tenant: principal.tenant, actor: principal.subject)
             return try HTTPJSON.encode(.ok, policy)
         }
-        router.get("api/v1/policies") { _, context in
+        api.get("/api/v1/policies", .needs(.manageDevices, sites: .filtered)) { routes, _, context in
             let principal = try context.requirePrincipal()
-            return try HTTPJSON.encode(.ok, ["items": [PolicyDocument.deviceDefault] + identity.policies(tenant: principal.tenant)])
+            return try HTTPJSON.encode(.ok, ["items": [PolicyDocument.deviceDefault] + routes.identity.policies(tenant: principal.tenant)])
         }
-        router.put("api/v1/policies") { request, context in
+        api.put("/api/v1/policies", .needs(.manageDevices)) { routes, request, context in
             let principal = try context.requirePrincipal()
             struct Body: Decodable { var items: [PolicyDocument] }
             let body = try HTTPJSON.decode(Body.self, from: try await HTTPJSON.body(request, limit: 256 * 1024), what: "policies")
             do {
-                try await identity.setPolicies(body.items.filter { $0.id != PolicyDocument.deviceDefault.id }, tenant: principal.tenant, actor: principal.subject)
+                try await routes.identity.setPolicies(body.items.filter { $0.id != PolicyDocument.deviceDefault.id }, tenant: principal.tenant, actor: principal.subject)
             } catch let error as PolicyError {
                 throw ProblemDetails(status: .unprocessableContent, code: "invalid_policy", detail: error.description)
             }
-            return try HTTPJSON.encode(.ok, ["items": [PolicyDocument.deviceDefault] + identity.policies(tenant: principal.tenant)])
+            return try HTTPJSON.encode(.ok, ["items": [PolicyDocument.deviceDefault] + routes.identity.policies(tenant: principal.tenant)])
         }
-        router.post("api/v1/devices/:twin/password") { _, context in
+        api.post("/api/v1/devices/{id}/password", .needs(.manageDevices, sites: .twin(parameter: "id"))) { routes, _, context in
             let principal = try context.requirePrincipal()
             let twin = try Self.twinID(context)
             do {
-                let (username, password) = try await identity.createDevicePassword(tenant: principal.tenant, twin: twin, actor: principal.subject)
+                let (username, password) = try await routes.identity.createDevicePassword(tenant: principal.tenant, twin: twin, actor: principal.subject)
                 return try HTTPJSON.encode(.created, ["username": username, "password": password])
             } catch let error as DevicePasswordError {
                 throw ProblemDetails(status: .forbidden, code: "device_passwords_off", detail: error.description)
             }
         }
-        router.get("api/v1/devices/:twin") { _, context in
+        api.get("/api/v1/devices/{id}", .needs(.manageDevices, sites: .twin(parameter: "id"))) { routes, _, context in
             let principal = try context.requirePrincipal()
             let twin = try Self.twinID(context)
-            return try HTTPJSON.encode(.ok, Self.device(identity, tenant: principal.tenant, twin: twin))
+            return try HTTPJSON.encode(.ok, Self.device(routes.identity, tenant: principal.tenant, twin: twin))
         }
-        router.post("api/v1/devices/:twin/revoke") { request, context in
+        api.post("/api/v1/devices/{id}/revoke", .needs(.manageDevices, sites: .twin(parameter: "id"))) { routes, request, context in
             let principal = try context.requirePrincipal()
             let twin = try Self.twinID(context)
             let body = try HTTPJSON.decode(ReasonRequest.self, from: try await HTTPJSON.body(request, limit: 16 * 1024), what: "revocation")
-            let result = try await identity.revoke(
+            let result = try await routes.identity.revoke(
                 tenant: try Self.tenant(FormEncoding.decode(request.uri.query ?? "")["tenant"], for: principal), twin: twin, reason: body.reason ?? "revoked by \(principal.subject)", actor: principal.subject)
             return try HTTPJSON.encode(.ok, result)
         }
-        router.put("api/v1/devices/:twin/tier") { request, context in
+        api.put("/api/v1/devices/{id}/tier", .needs(.manageDevices, sites: .twin(parameter: "id"))) { routes, request, context in
             let principal = try context.requirePrincipal()
             let twin = try Self.twinID(context)
             let body = try HTTPJSON.decode(TierRequest.self, from: try await HTTPJSON.body(request, limit: 16 * 1024), what: "trust tier")
             guard !body.reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
                 throw ProblemDetails(status: .unprocessableContent, code: "invalid", detail: "An override needs a 'reason'.")
             }
-            try await identity.setTier(body.tier, tenant: principal.tenant, twin: twin, reason: body.reason, actor: principal.subject)
-            return try HTTPJSON.encode(.ok, Self.device(identity, tenant: principal.tenant, twin: twin))
+            try await routes.identity.setTier(body.tier, tenant: principal.tenant, twin: twin, reason: body.reason, actor: principal.subject)
+            return try HTTPJSON.encode(.ok, Self.device(routes.identity, tenant: principal.tenant, twin: twin))
         }
-        router.post("api/v1/users") { request, context in
+        api.post("/api/v1/users", .needs(.administer)) { routes, request, context in
             let principal = try context.requirePrincipal()
             let body = try HTTPJSON.decode(UserRequest.self, from: try await HTTPJSON.body(request, limit: 16 * 1024), what: "user")
             do {
-                let user = try await identity.addUser(
+                let user = try await routes.identity.addUser(
                     name: body.name, tenant: try Self.tenant(body.tenant, for: principal), role: body.role, password: body.password,
                     actor: principal.subject, sites: body.sites)
                 return try HTTPJSON.encode(.created, UserRoutes.UserDocument(user))
@@ -215,7 +215,7 @@ struct IdentityRoutes {
                 throw ProblemDetails(status: status, code: "invalid_user", detail: error.description)
             }
         }
-        router.get("api/v1/audit") { request, context in
+        api.get("/api/v1/audit", .needs(.readAudit)) { routes, request, context in
             let principal = try context.requirePrincipal()
             let query = FormEncoding.decode(request.uri.query ?? "")
             guard let after = Int64(query["after"] ?? "0"), after >= 0 else {
@@ -224,30 +224,30 @@ struct IdentityRoutes {
             guard let limit = Int(query["limit"] ?? "100"), (1...1000).contains(limit) else {
                 throw ProblemDetails(status: .unprocessableContent, code: "invalid_parameter", detail: "'limit' must be an integer from 1 to 1000.")
             }
-            let entries = try await identity.auditEntries(
+            let entries = try await routes.identity.auditEntries(
                 after: after, limit: limit, tenant: principal.administersAllTenants ? nil : principal.tenant)
             return try HTTPJSON.encode(.ok, AuditPage(entries: entries, next: entries.count == limit ? entries.last.map { String($0.sequence) } : nil))
         }
-        router.get("api/v1/audit/verify") { _, context in
+        api.get("/api/v1/audit/verify", .needs(.readAudit)) { routes, _, context in
             let principal = try context.requirePrincipal()
-            let finding = try await identity.verifyAudit()
+            let finding = try await routes.identity.verifyAudit()
             // The chain is one for all tenants: its length and head say how busy the others are, so only the
             // local administrator sees them; a tenant learns whether the chain is intact.
             let description = principal.administersAllTenants ? finding.description : (finding.isIntact ? "intact" : "not intact: ask the operator of this server")
             return try HTTPJSON.encode(.ok, ["intact": finding.isIntact ? "true" : "false", "finding": description])
         }
-        router.post("api/v1/audit/verify") { request, context in
+        api.post("/api/v1/audit/verify", .needs(.readAudit)) { routes, request, context in
             let principal = try context.requirePrincipal()
             try Self.requireAllTenants(principal, "verifying against an exported checkpoint")
             let anchor = try HTTPJSON.decode(AuditCheckpoint.self, from: try await HTTPJSON.body(request, limit: 16 * 1024), what: "checkpoint")
-            let finding = try await identity.verifyAudit(anchor: anchor)
+            let finding = try await routes.identity.verifyAudit(anchor: anchor)
             return try HTTPJSON.encode(.ok, ["intact": finding.isIntact ? "true" : "false", "finding": finding.description])
         }
-        router.get("api/v1/audit/checkpoint") { _, context in
+        api.get("/api/v1/audit/checkpoint", .needs(.readAudit)) { routes, _, context in
             let principal = try context.requirePrincipal()
             try Self.requireAllTenants(principal, "the audit checkpoint")
-            _ = try await identity.writeAuditCheckpoint()
-            guard let checkpoint = try await identity.latestAuditCheckpoint() else {
+            _ = try await routes.identity.writeAuditCheckpoint()
+            guard let checkpoint = try await routes.identity.latestAuditCheckpoint() else {
                 throw ProblemDetails(status: .notFound, code: "not_found", detail: "The audit log is empty: nothing to anchor yet.")
             }
             return try HTTPJSON.encode(.ok, checkpoint)
@@ -297,9 +297,9 @@ struct IdentityRoutes {
         }
     }
 
-    /// The `:twin` path parameter, checked.
+    /// The `{id}` path parameter (a twin), checked.
     static func twinID(_ context: APIRequestContext) throws -> String {
-        let twin = try context.parameters.require("twin")
+        let twin = try context.parameters.require("id")
         guard Twin.isValidID(twin) else {
             throw ProblemDetails(status: .unprocessableContent, code: "invalid_id", detail: "'\(twin.prefix(140))' is not a valid twin id.")
         }

@@ -6,23 +6,23 @@ import TwinGuardCore
 import Twins
 
 /// `POST /api/v1/query` (`{"query": "SELECT …"}`) and `GET /api/v1/query?q=…`: the twin query language.
-struct QueryRoutes {
+struct QueryRoutes: RouteSet {
     let dependencies: HTTPAPIDependencies
 
     private struct Body: Decodable {
         var query: String
     }
 
-    func register(on router: Router<APIRequestContext>) {
-        router.post("api/v1/query") { request, context in
+    static func declare(_ api: inout APIRoutes.Declarations<Self>) {
+        api.post("/api/v1/query", .needs(.read)) { routes, request, context in
             let body = try HTTPJSON.decode(Body.self, from: try await HTTPJSON.body(request, limit: 64 * 1024), what: "query")
-            return try self.run(body.query, context)
+            return try routes.run(body.query, context)
         }
-        router.get("api/v1/query") { request, context in
+        api.get("/api/v1/query", .needs(.read)) { routes, request, context in
             guard let text = request.form["q"] else {
                 throw ProblemDetails(status: .badRequest, code: "missing_parameter", detail: "Send the query as ?q=SELECT … FROM twins.")
             }
-            return try self.run(text, context)
+            return try routes.run(text, context)
         }
     }
 

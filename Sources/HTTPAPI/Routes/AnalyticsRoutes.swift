@@ -10,7 +10,7 @@ import Twins
 
 /// Analytics over HTTP: a twin's recent anomalies, what-if simulation and calibration of its state
 /// model, alerts (list, acknowledge, resolve) and webhook subscriptions.
-struct AnalyticsRoutes {
+struct AnalyticsRoutes: RouteSet {
     /// The largest RUL model file accepted (an 800-tree ensemble of three is a few MiB).
     static let maximumModelFile = 32 * 1_048_576
     /// The largest body of run-to-failure histories (C-MAPSS FD004's training set is about 10 MiB of text).
@@ -19,69 +19,67 @@ struct AnalyticsRoutes {
     static let training = Atomic<Bool>(false)
     let dependencies: HTTPAPIDependencies
 
-    func register(on router: Router<APIRequestContext>) {
-        let twins = router.group("api/v1/twins")
-        twins.get(":id/anomalies") { _, context in
+    static func declare(_ api: inout APIRoutes.Declarations<Self>) {
+        api.get("/api/v1/twins/{id}/anomalies", .needs(.read, sites: .twin(parameter: "id"))) { routes, _, context in
             let principal = try context.requirePrincipal()
-            let twin = try self.dependencies.registry.twin(try context.parameters.require("id"), tenant: principal.tenant)
-            return try HTTPJSON.encode(.ok, AnomalyList(anomalies: self.dependencies.analytics.recentAnomalies(tenant: principal.tenant, twin: twin.id)))
+            let twin = try routes.dependencies.registry.twin(try context.parameters.require("id"), tenant: principal.tenant)
+            return try HTTPJSON.encode(.ok, AnomalyList(anomalies: routes.dependencies.analytics.recentAnomalies(tenant: principal.tenant, twin: twin.id)))
         }
-        twins.post(":id/simulate") { request, context in
+        api.post("/api/v1/twins/{id}/simulate", .needs(.read, sites: .twin(parameter: "id"))) { routes, request, context in
             let principal = try context.requirePrincipal()
-            let twin = try self.dependencies.registry.twin(try context.parameters.require("id"), tenant: principal.tenant)
+            let twin = try routes.dependencies.registry.twin(try context.parameters.require("id"), tenant: principal.tenant)
             let body = try await HTTPJSON.body(request, limit: 1_048_576)
             let simulation = try HTTPJSON.decode(Simulator.Request.self, from: body, what: "simulation request")
-            let definition = try self.stateModel(of: twin)
+            let definition = try routes.stateModel(of: twin)
             let result = try Self.mapping {
-                try Simulator.run(definition, initial: self.currentState(of: twin, definition), request: simulation, now: WallClock.nowNanoseconds())
+                try Simulator.run(definition, initial: routes.currentState(of: twin, definition), request: simulation, now: WallClock.nowNanoseconds())
             }
             return try HTTPJSON.encode(.ok, result)
         }
-        twins.post(":id/calibrate") { request, context in
+        api.post("/api/v1/twins/{id}/calibrate", .needs(.read, sites: .twin(parameter: "id"))) { routes, request, context in
             let principal = try context.requirePrincipal()
-            let twin = try self.dependencies.registry.twin(try context.parameters.require("id"), tenant: principal.tenant)
+            let twin = try routes.dependencies.registry.twin(try context.parameters.require("id"), tenant: principal.tenant)
             let body = try await HTTPJSON.body(request, limit: 1_048_576)
             let window = body.isEmpty ? CalibrationWindow() : try HTTPJSON.decode(CalibrationWindow.self, from: body, what: "calibration window")
-            let definition = try self.stateModel(of: twin)
-            let fit = try Self.mapping { try self.calibrate(twin, definition, window) }
+            let definition = try routes.stateModel(of: twin)
+            let fit = try Self.mapping { try routes.calibrate(twin, definition, window) }
             return try HTTPJSON.encode(.ok, fit)
         }
 
-        twins.get(":id/rul") { _, context in
+        api.get("/api/v1/twins/{id}/rul", .needs(.read, sites: .twin(parameter: "id"))) { routes, _, context in
             let principal = try context.requirePrincipal()
-            let twin = try self.dependencies.registry.twin(try context.parameters.require("id"), tenant: principal.tenant)
-            let estimate = self.dependencies.analytics.rul.estimate(tenant: principal.tenant, twin: twin.id)
+            let twin = try routes.dependencies.registry.twin(try context.parameters.require("id"), tenant: principal.tenant)
+            let estimate = routes.dependencies.analytics.rul.estimate(tenant: principal.tenant, twin: twin.id)
             return try HTTPJSON.encode(.ok, MaybeAnswer(
                 name: "estimate", value: estimate,
                 reason: "No estimate yet: the twin's model needs a trained RUL model and the twin a cycle with every bound sensor."))
         }
 
-        let models = router.group("api/v1/models")
-        models.get(":id/rul") { _, context in
+        api.get("/api/v1/models/{id}/rul", .needs(.read, sites: .filtered)) { routes, _, context in
             let principal = try context.requirePrincipal()
             let id = try ModelRoutes.id(context)
-            _ = try self.dependencies.registry.model(id, tenant: principal.tenant)
-            let metadata = self.dependencies.analytics.rul.metadata(tenant: principal.tenant, modelID: id)
+            _ = try routes.dependencies.registry.model(id, tenant: principal.tenant)
+            let metadata = routes.dependencies.analytics.rul.metadata(tenant: principal.tenant, modelID: id)
             return try HTTPJSON.encode(.ok, MaybeAnswer(
                 name: "metadata", value: metadata,
                 reason: "Model '\(id)' has no trained RUL model yet: PUT one, or POST run-to-failure histories to /rul/train."))
         }
-        models.put(":id/rul") { request, context in
+        api.put("/api/v1/models/{id}/rul", .needs(.manageModels)) { routes, request, context in
             let principal = try context.requirePrincipal()
             let id = try ModelRoutes.id(context)
-            let binding = try self.rulBinding(id, tenant: principal.tenant)
+            let binding = try routes.rulBinding(id, tenant: principal.tenant)
             let body = try await HTTPJSON.body(request, limit: Self.maximumModelFile)
             let model = try Self.mapping { try RULModel.decode(Data(body), name: "the request body") }
-            try Self.mapping { try self.dependencies.analytics.rul.install(model, binding: binding, tenant: principal.tenant, modelID: id) }
-            try await self.dependencies.identity.audit.record(
+            try Self.mapping { try routes.dependencies.analytics.rul.install(model, binding: binding, tenant: principal.tenant, modelID: id) }
+            try await routes.dependencies.identity.audit.record(
                 tenant: principal.tenant, actor: principal.subject, action: "model.rul.install", target: id, outcome: "success",
                 detail: "trained on \(model.metadata.units) units (\(model.metadata.source)), validation RMSE \(String(format: "%.2f", model.metadata.validationRMSE))")
             return try HTTPJSON.encode(.ok, model.metadata)
         }
-        models.post(":id/rul/train") { request, context in
+        api.post("/api/v1/models/{id}/rul/train", .needs(.manageModels)) { routes, request, context in
             let principal = try context.requirePrincipal()
             let id = try ModelRoutes.id(context)
-            let binding = try self.rulBinding(id, tenant: principal.tenant)
+            let binding = try routes.rulBinding(id, tenant: principal.tenant)
             let body = try await HTTPJSON.body(request, limit: Self.maximumTrainingBody)
             let cap = try request.uri.queryParameters["cap"].map { text throws -> Double in
                 guard let cap = Double(String(text)), cap >= 1, cap <= 100_000 else {
@@ -113,15 +111,14 @@ struct AnalyticsRoutes {
                     }
                 }
             }.value
-            try Self.mapping { try self.dependencies.analytics.rul.install(model, binding: binding, tenant: principal.tenant, modelID: id) }
-            try await self.dependencies.identity.audit.record(
+            try Self.mapping { try routes.dependencies.analytics.rul.install(model, binding: binding, tenant: principal.tenant, modelID: id) }
+            try await routes.dependencies.identity.audit.record(
                 tenant: principal.tenant, actor: principal.subject, action: "model.rul.train", target: id, outcome: "success",
                 detail: "trained on \(model.metadata.units) units, validation RMSE \(String(format: "%.2f", model.metadata.validationRMSE))")
             return try HTTPJSON.encode(.created, model.metadata)
         }
 
-        let alerts = router.group("api/v1/alerts")
-        alerts.get { request, context in
+        api.get("/api/v1/alerts", .needs(.read, sites: .filtered)) { routes, request, context in
             let principal = try context.requirePrincipal()
             let status = try request.uri.queryParameters["status"].map { text throws -> Alert.Status in
                 guard let status = Alert.Status(rawValue: String(text)) else {
@@ -130,59 +127,58 @@ struct AnalyticsRoutes {
                 return status
             }
             let twin = request.uri.queryParameters["twin"].map(String.init)
-            let list = self.dependencies.analytics.alerts.alerts(tenant: principal.tenant, status: status, twin: twin)
-                .filter { self.dependencies.visible($0.twin, to: principal) }
+            let list = routes.dependencies.analytics.alerts.alerts(tenant: principal.tenant, status: status, twin: twin)
+                .filter { routes.dependencies.visible($0.twin, to: principal) }
             return try HTTPJSON.encode(.ok, AlertList(alerts: Array(list.prefix(1000))))
         }
-        alerts.get(":id") { _, context in
+        api.get("/api/v1/alerts/{id}", .needs(.read, sites: .filtered)) { routes, _, context in
             let principal = try context.requirePrincipal()
-            return try HTTPJSON.encode(.ok, try self.alert(try context.parameters.require("id"), principal))
+            return try HTTPJSON.encode(.ok, try routes.alert(try context.parameters.require("id"), principal))
         }
         for (action, past) in [("acknowledge", "acknowledged"), ("resolve", "resolved")] {
-            alerts.post(":id/\(action)") { request, context in
+            api.post("/api/v1/alerts/{id}/\(action)", .needs(.operate, sites: .filtered)) { routes, request, context in
                 let principal = try context.requirePrincipal()
                 let id = try context.parameters.require("id")
-                _ = try self.alert(id, principal)
+                _ = try routes.alert(id, principal)
                 let body = try await HTTPJSON.body(request, limit: 1_048_576)
                 let note = body.isEmpty ? nil : try HTTPJSON.decode(AlertNote.self, from: body, what: "note").note
                 if let note, note.count > 2000 {
                     throw ProblemDetails(status: .badRequest, code: "invalid_body", detail: "the note is longer than 2000 characters")
                 }
-                let engine = self.dependencies.analytics.alerts
+                let engine = routes.dependencies.analytics.alerts
                 let changed = try Self.mapping {
                     action == "acknowledge"
                         ? try engine.acknowledge(id, tenant: principal.tenant, by: principal.subject, note: note)
                         : try engine.resolve(id, tenant: principal.tenant, by: principal.subject, note: note)
                 }
                 guard let changed else { throw Self.unknownAlert(id) }
-                try await self.dependencies.identity.audit.record(
+                try await routes.dependencies.identity.audit.record(
                     tenant: principal.tenant, actor: principal.subject, action: "alert.\(action)", target: id, outcome: "success",
                     detail: "\(changed.rule) on \(changed.twin).\(changed.field) \(past)" + (note.map { ": \($0)" } ?? ""))
                 return try HTTPJSON.encode(.ok, changed)
             }
         }
 
-        let webhooks = router.group("api/v1/webhooks")
-        webhooks.get { _, context in
+        api.get("/api/v1/webhooks", .needs(.administer)) { routes, _, context in
             let principal = try context.requirePrincipal()
-            return try HTTPJSON.encode(.ok, WebhookList(webhooks: self.dependencies.webhooks.list(tenant: principal.tenant)))
+            return try HTTPJSON.encode(.ok, WebhookList(webhooks: routes.dependencies.webhooks.list(tenant: principal.tenant)))
         }
-        webhooks.post { request, context in
+        api.post("/api/v1/webhooks", .needs(.administer)) { routes, request, context in
             let principal = try context.requirePrincipal()
             let draft = try HTTPJSON.decode(WebhookDraft.self, from: try await HTTPJSON.body(request, limit: 1_048_576), what: "webhook")
-            let hook = try Self.mapping { try self.dependencies.webhooks.add(tenant: principal.tenant, url: draft.url, events: draft.events) }
-            try await self.dependencies.identity.audit.record(
+            let hook = try Self.mapping { try routes.dependencies.webhooks.add(tenant: principal.tenant, url: draft.url, events: draft.events) }
+            try await routes.dependencies.identity.audit.record(
                 tenant: principal.tenant, actor: principal.subject, action: "webhook.create", target: hook.id, outcome: "success",
                 detail: "\(hook.url) for \(hook.events.joined(separator: ", "))")
             return try HTTPJSON.encode(.created, hook)
         }
-        webhooks.delete(":id") { _, context in
+        api.delete("/api/v1/webhooks/{id}", .needs(.administer)) { routes, _, context in
             let principal = try context.requirePrincipal()
             let id = try context.parameters.require("id")
-            guard try Self.mapping({ try self.dependencies.webhooks.remove(id: id, tenant: principal.tenant) }) else {
+            guard try Self.mapping({ try routes.dependencies.webhooks.remove(id: id, tenant: principal.tenant) }) else {
                 throw ProblemDetails(status: .notFound, code: "not_found", detail: "No webhook '\(id)' in tenant '\(principal.tenant)'.")
             }
-            try await self.dependencies.identity.audit.record(
+            try await routes.dependencies.identity.audit.record(
                 tenant: principal.tenant, actor: principal.subject, action: "webhook.delete", target: id, outcome: "success", detail: "")
             return Response(status: .noContent)
         }

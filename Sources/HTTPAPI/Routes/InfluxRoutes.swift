@@ -8,7 +8,7 @@ import Twins
 
 /// InfluxDB 1.x compatible endpoints (`/ping`, `/write`, `/query`), so that Telegraf, Node-RED and
 /// Grafana's InfluxDB data source work unchanged. `db` is the tenant; errors come in Influx's shape.
-struct InfluxRoutes {
+struct InfluxRoutes: RouteSet {
     static let paths: Set<String> = ["/write", "/query", "/ping"]
     static let maximumBody = 64 * 1_048_576
     /// The most a gzip body may expand to (it is ingested in batches while it expands).
@@ -17,13 +17,12 @@ struct InfluxRoutes {
 
     let dependencies: HTTPAPIDependencies
 
-    func register(on router: Router<APIRequestContext>) {
-        router.get("ping") { _, _ in Self.ping() }
-        router.head("ping") { _, _ in Self.ping() }
-        router.post("write") { request, context in try await self.write(request, context) }
-        router.get("query") { request, context in try await self.query(request, context, body: nil) }
-        router.post("query") { request, context in
-            try await self.query(request, context, body: try await HTTPJSON.body(request, limit: 1_048_576))
+    static func declare(_ api: inout APIRoutes.Declarations<Self>) {
+        api.get("/ping", .anyone) { _, _, _ in Self.ping() }
+        api.post("/write", .needs(.writeTelemetry)) { routes, request, context in try await routes.write(request, context) }
+        api.get("/query", .needs(.read)) { routes, request, context in try await routes.query(request, context, body: nil) }
+        api.post("/query", .needs(.read)) { routes, request, context in
+            try await routes.query(request, context, body: try await HTTPJSON.body(request, limit: 1_048_576))
         }
     }
 

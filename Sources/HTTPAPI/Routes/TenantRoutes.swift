@@ -9,7 +9,7 @@ import Twins
 
 /// `GET|PATCH /api/v1/tenant`: the caller's tenant settings (strict mode, raw retention, downsampling
 /// tiers). Changing them is administration.
-struct TenantRoutes {
+struct TenantRoutes: RouteSet {
     let dependencies: HTTPAPIDependencies
 
     /// The settings as the API shows them (durations as text such as `90d`).
@@ -42,12 +42,12 @@ struct TenantRoutes {
         var anomalyDetection: Bool?
     }
 
-    func register(on router: Router<APIRequestContext>) {
-        router.get("api/v1/tenant") { _, context in
+    static func declare(_ api: inout APIRoutes.Declarations<Self>) {
+        api.get("/api/v1/tenant", .needs(.read, sites: .filtered)) { routes, _, context in
             let principal = try context.requirePrincipal()
-            return try HTTPJSON.encode(.ok, try self.document(principal.tenant))
+            return try HTTPJSON.encode(.ok, try routes.document(principal.tenant))
         }
-        router.patch("api/v1/tenant") { request, context in
+        api.patch("/api/v1/tenant", .needs(.administer)) { routes, request, context in
             let principal = try context.requirePrincipal()
             let patch = try HTTPJSON.decode(Patch.self, from: try await HTTPJSON.body(request, limit: 64 * 1024), what: "tenant settings")
             var retention: Int64??
@@ -67,7 +67,7 @@ struct TenantRoutes {
                 }
                 tiers = parsed
             }
-            try await self.dependencies.registry.updateSettings(tenant: principal.tenant) { settings in
+            try await routes.dependencies.registry.updateSettings(tenant: principal.tenant) { settings in
                 if let strict = patch.strict { settings.strict = strict }
                 if let retention { settings.retention = retention }
                 if let tiers { settings.tiers = tiers }
@@ -75,14 +75,14 @@ struct TenantRoutes {
                 if let watched = patch.anomalyDetection { settings.anomalyDetection = watched }
             }
             context.logger.info("tenant settings changed", metadata: ["tenant": "\(principal.tenant)", "principal": "\(principal)"])
-            try await self.dependencies.identity.audit.record(
+            try await routes.dependencies.identity.audit.record(
                 tenant: principal.tenant, actor: principal.subject, action: "tenant.settings", target: principal.tenant.rawValue,
                 outcome: "success",
                 detail: [patch.strict.map { "strict \($0)" }, patch.retention.map { "retention \($0)" },
                          patch.devicePasswords.map { "device passwords \($0 ? "allowed" : "refused")" },
                          patch.anomalyDetection.map { "anomaly detection on open models \($0 ? "on" : "off")" },
                          patch.tiers.map { "tiers \($0.joined(separator: ","))" }].compactMap { $0 }.joined(separator: "; "))
-            return try HTTPJSON.encode(.ok, try self.document(principal.tenant))
+            return try HTTPJSON.encode(.ok, try routes.document(principal.tenant))
         }
     }
 

@@ -8,18 +8,18 @@ import Twins
 
 /// `/api/v1/twins/{id}/telemetry`: write JSON points (acknowledged once durable) and read them back,
 /// raw or aggregated per time bucket.
-struct TelemetryRoutes {
+struct TelemetryRoutes: RouteSet {
     let dependencies: HTTPAPIDependencies
 
-    func register(on router: Router<APIRequestContext>) {
-        router.post("api/v1/twins/:id/telemetry") { request, context in
+    static func declare(_ api: inout APIRoutes.Declarations<Self>) {
+        api.post("/api/v1/twins/{id}/telemetry", .needs(.writeTelemetry, sites: .twin(parameter: "id")).devices(.ownTwin(parameter: "id"))) { routes, request, context in
             let principal = try context.requirePrincipal()
             let id = try context.parameters.require("id")
             guard Twin.isValidID(id) else { throw TwinError.invalidTwinIDProblem(id) }
             let body = try await HTTPJSON.body(request, limit: 16 * 1_048_576)
-            let report = self.dependencies.ingestor.writeJSON(body, tenant: principal.tenant, twin: id)
+            let report = routes.dependencies.ingestor.writeJSON(body, tenant: principal.tenant, twin: id)
             do throws(TimeSeriesError) {
-                try await self.dependencies.ingestor.waitUntilDurable(report)
+                try await routes.dependencies.ingestor.waitUntilDurable(report)
             } catch {
                 throw ProblemDetails(status: .serviceUnavailable, code: "storage_unavailable", detail: error.message)
             }
@@ -35,11 +35,11 @@ struct TelemetryRoutes {
             }
             return Response(status: .noContent)
         }
-        router.get("api/v1/twins/:id/telemetry") { request, context in
+        api.get("/api/v1/twins/{id}/telemetry", .needs(.read, sites: .twin(parameter: "id"))) { routes, request, context in
             let principal = try context.requirePrincipal()
             let id = try context.parameters.require("id")
-            let twin = try self.dependencies.registry.twin(id, tenant: principal.tenant)
-            return try HTTPJSON.encode(.ok, try self.read(twin, request))
+            let twin = try routes.dependencies.registry.twin(id, tenant: principal.tenant)
+            return try HTTPJSON.encode(.ok, try routes.read(twin, request))
         }
     }
 

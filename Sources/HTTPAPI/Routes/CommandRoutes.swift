@@ -8,11 +8,11 @@ import Twins
 
 /// `POST /api/v1/twins/{id}/commands/{name}`: send a command and answer with the device's response
 /// (or 504 after `?timeout=`, default 5 s; 409 at once when the device is not connected); `GET /api/v1/twins/{id}/commands`: the recorded commands.
-struct CommandRoutes {
+struct CommandRoutes: RouteSet {
     let dependencies: HTTPAPIDependencies
 
-    func register(on router: Router<APIRequestContext>) {
-        router.post("api/v1/twins/:id/commands/:name") { request, context in
+    static func declare(_ api: inout APIRoutes.Declarations<Self>) {
+        api.post("/api/v1/twins/{id}/commands/{name}", .needs(.operate, sites: .twin(parameter: "id"))) { routes, request, context in
             let principal = try context.requirePrincipal()
             let id = try context.parameters.require("id")
             let name = try context.parameters.require("name")
@@ -25,10 +25,10 @@ struct CommandRoutes {
             }
             let body = try await HTTPJSON.body(request, limit: 256 * 1024)
             let payload = body.isEmpty ? JSONValue.null : try HTTPJSON.decode(JSONValue.self, from: body, what: "command request")
-            let record = try await self.dependencies.commands.invoke(
+            let record = try await routes.dependencies.commands.invoke(
                 name, twin: id, tenant: principal.tenant, request: payload, timeout: timeout, requestedBy: principal.subject)
             context.logger.info("command sent", metadata: ["twin.id": "\(id)", "command": "\(name)", "status": "\(record.status.rawValue)"])
-            try await self.dependencies.identity.audit.record(
+            try await routes.dependencies.identity.audit.record(
                 tenant: principal.tenant, actor: principal.subject, action: "twin.command", target: id, outcome: record.status.rawValue,
                 detail: "command '\(name)', id \(record.id)")
             if record.status == .deviceOffline {
@@ -45,10 +45,10 @@ struct CommandRoutes {
             }
             return try HTTPJSON.encode(.ok, CommandDocument(record))
         }
-        router.get("api/v1/twins/:id/commands") { request, context in
+        api.get("/api/v1/twins/{id}/commands", .needs(.read, sites: .twin(parameter: "id"))) { routes, request, context in
             let principal = try context.requirePrincipal()
             let limit = try Pagination(request).limit
-            let records = try await self.dependencies.commands.history(twin: try context.parameters.require("id"), tenant: principal.tenant, limit: limit)
+            let records = try await routes.dependencies.commands.history(twin: try context.parameters.require("id"), tenant: principal.tenant, limit: limit)
             return try HTTPJSON.encode(.ok, Page(items: records.map(CommandDocument.init), next: nil))
         }
     }
