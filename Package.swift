@@ -33,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.4"),
     ],
     targets: [
         .target(
@@ -61,7 +63,6 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(
             name: "TimeSeries",
             dependencies: [
@@ -122,7 +123,8 @@ let package = Package(
                 "Twins",
                 "Identity",
                 "Analytics",
-                "CZlib",
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -210,7 +212,10 @@ let package = Package(
         ),
         .testTarget(
             name: "HTTPAPITests",
-            dependencies: ["HTTPAPI", "TwinGuardCore", .product(name: "HTTPTypes", package: "swift-http-types")],
+            dependencies: [
+                "HTTPAPI", "TwinGuardCore", .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "CompressNIO", package: "compress-nio"), .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

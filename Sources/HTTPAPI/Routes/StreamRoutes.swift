@@ -1,3 +1,4 @@
+import AsyncAlgorithms
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -12,6 +13,15 @@ import Twins
 /// the feed also by `?twin=`. A comment line every 15 s keeps proxies from closing idle streams.
 struct StreamRoutes: RouteSet {
     let dependencies: HTTPAPIDependencies
+    /// How often an idle stream gets a comment line, so that proxies keep it open.
+    static let keepAliveInterval = Duration.seconds(15)
+
+    /// What a stream writes next.
+    private enum StreamItem: Sendable {
+        case event(TwinEvent)
+        case keepAlive
+        case end
+    }
 
     static func declare(_ api: inout APIRoutes.Declarations<Self>) {
         api.stream("/api/v1/twins/{id}/stream", .needs(.read, sites: .twin(parameter: "id"))) { routes, request, context in
@@ -45,38 +55,20 @@ struct StreamRoutes: RouteSet {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             var sequence = 0
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                let (ticks, tick) = AsyncStream<Void>.makeStream()
-                group.addTask {
-                    while !Task.isCancelled {
-                        try await Task.sleep(for: .seconds(15))
-                        tick.yield()
-                    }
+            // The events, then a mark when their stream ends (at shutdown), interleaved with keep-alive ticks.
+            let feed = chain(events.map { StreamItem.event($0) }, [StreamItem.end].async)
+            let ticks = AsyncTimerSequence.repeating(every: Self.keepAliveInterval).map { _ in StreamItem.keepAlive }
+            loop: for await item in merge(feed, ticks) {
+                switch item {
+                case .event(let event):
+                    sequence += 1
+                    let data = (try? encoder.encode(event)) ?? Data("{}".utf8)
+                    try await writer.write(ByteBuffer(string: "id: \(sequence)\nevent: \(event.kind)\ndata: \(String(decoding: data, as: UTF8.self))\n\n"))
+                case .keepAlive:
+                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                case .end:
+                    break loop
                 }
-                // Merge events and keep-alive ticks through one loop that owns the writer.
-                let merged = AsyncStream<TwinEvent?> { continuation in
-                    let forwarder = Task {
-                        await withTaskGroup(of: Void.self) { inner in
-                            inner.addTask { for await event in events { continuation.yield(event) } }
-                            inner.addTask { for await _ in ticks { continuation.yield(nil) } }
-                            // The event stream ends at shutdown: stop the ticks too.
-                            await inner.next()
-                            inner.cancelAll()
-                        }
-                        continuation.finish()
-                    }
-                    continuation.onTermination = { _ in forwarder.cancel() }
-                }
-                for await item in merged {
-                    if let event = item {
-                        sequence += 1
-                        let data = (try? encoder.encode(event)) ?? Data("{}".utf8)
-                        try await writer.write(ByteBuffer(string: "id: \(sequence)\nevent: \(event.kind)\ndata: \(String(decoding: data, as: UTF8.self))\n\n"))
-                    } else {
-                        try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
-                    }
-                }
-                group.cancelAll()
             }
             try await writer.finish(nil)
         }
