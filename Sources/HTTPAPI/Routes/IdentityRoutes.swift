@@ -83,13 +83,8 @@ struct IdentityRoutes: RouteSet {
         }
         api.post("/api/v1/enroll", .anyone.carryingCredentialsInBody()) { routes, request, context in
             let body = try HTTPJSON.decode(EnrollRequest.self, from: try await HTTPJSON.body(request, limit: 64 * 1024), what: "enrollment")
-            do {
-                let issued = try await routes.identity.enroll(
-                    token: body.token, csrPEM: body.csr, remote: context.channel.remoteAddress.map { "\($0)" })
-                return try HTTPJSON.encode(.created, Self.response(issued))
-            } catch let error as EnrollmentError {
-                throw Self.problem(error)
-            }
+            let issued = try await routes.identity.enroll(token: body.token, csrPEM: body.csr, remote: context.channel.remoteAddress.map { "\($0)" })
+            return try HTTPJSON.encode(.created, Self.response(issued))
         }
         api.post("/api/v1/attestation/nonce", .needs(.administer).devices(.allowed)) { routes, _, context in
             let principal = try context.requirePrincipal()
@@ -105,14 +100,9 @@ struct IdentityRoutes: RouteSet {
                 throw ProblemDetails(status: .forbidden, code: "forbidden", detail: "Renewal needs the device's current certificate (HTTPS with a client certificate).")
             }
             let body = try HTTPJSON.decode(RenewRequest.self, from: try await HTTPJSON.body(request, limit: 64 * 1024), what: "renewal")
-            do {
-                let issued = try await routes.identity.renew(
-                    identity: DeviceIdentity(tenant: certificate.tenant, twin: certificate.twin), csrPEM: body.csr,
-                    currentSerial: certificate.serial)
-                return try HTTPJSON.encode(.created, Self.response(issued))
-            } catch let error as EnrollmentError {
-                throw Self.problem(error)
-            }
+            let issued = try await routes.identity.renew(
+                identity: DeviceIdentity(tenant: certificate.tenant, twin: certificate.twin), csrPEM: body.csr, currentSerial: certificate.serial)
+            return try HTTPJSON.encode(.created, Self.response(issued))
         }
         api.post("/api/v1/enrollment-tokens", .needs(.manageDevices, sites: .filtered)) { routes, request, context in
             let principal = try context.requirePrincipal()
@@ -162,22 +152,15 @@ struct IdentityRoutes: RouteSet {
             let principal = try context.requirePrincipal()
             struct Body: Decodable { var items: [PolicyDocument] }
             let body = try HTTPJSON.decode(Body.self, from: try await HTTPJSON.body(request, limit: 256 * 1024), what: "policies")
-            do {
-                try await routes.identity.setPolicies(body.items.filter { $0.id != PolicyDocument.deviceDefault.id }, tenant: principal.tenant, actor: principal.subject)
-            } catch let error as PolicyError {
-                throw ProblemDetails(status: .unprocessableContent, code: "invalid_policy", detail: error.description)
-            }
+            try await routes.identity.setPolicies(
+                body.items.filter { $0.id != PolicyDocument.deviceDefault.id }, tenant: principal.tenant, actor: principal.subject)
             return try HTTPJSON.encode(.ok, ["items": [PolicyDocument.deviceDefault] + routes.identity.policies(tenant: principal.tenant)])
         }
         api.post("/api/v1/devices/{id}/password", .needs(.manageDevices, sites: .twin(parameter: "id"))) { routes, _, context in
             let principal = try context.requirePrincipal()
             let twin = try Self.twinID(context)
-            do {
-                let (username, password) = try await routes.identity.createDevicePassword(tenant: principal.tenant, twin: twin, actor: principal.subject)
-                return try HTTPJSON.encode(.created, ["username": username, "password": password])
-            } catch let error as DevicePasswordError {
-                throw ProblemDetails(status: .forbidden, code: "device_passwords_off", detail: error.description)
-            }
+            let (username, password) = try await routes.identity.createDevicePassword(tenant: principal.tenant, twin: twin, actor: principal.subject)
+            return try HTTPJSON.encode(.created, ["username": username, "password": password])
         }
         api.get("/api/v1/devices/{id}", .needs(.manageDevices, sites: .twin(parameter: "id"))) { routes, _, context in
             let principal = try context.requirePrincipal()
@@ -205,15 +188,10 @@ struct IdentityRoutes: RouteSet {
         api.post("/api/v1/users", .needs(.administer)) { routes, request, context in
             let principal = try context.requirePrincipal()
             let body = try HTTPJSON.decode(UserRequest.self, from: try await HTTPJSON.body(request, limit: 16 * 1024), what: "user")
-            do {
-                let user = try await routes.identity.addUser(
-                    name: body.name, tenant: try Self.tenant(body.tenant, for: principal), role: body.role, password: body.password,
-                    actor: principal.subject, sites: body.sites)
-                return try HTTPJSON.encode(.created, UserRoutes.UserDocument(user))
-            } catch let error as UserError {
-                let status: HTTPResponse.Status = if case .exists = error { .conflict } else { .unprocessableContent }
-                throw ProblemDetails(status: status, code: "invalid_user", detail: error.description)
-            }
+            let user = try await routes.identity.addUser(
+                name: body.name, tenant: try Self.tenant(body.tenant, for: principal), role: body.role, password: body.password,
+                actor: principal.subject, sites: body.sites)
+            return try HTTPJSON.encode(.created, UserRoutes.UserDocument(user))
         }
         api.get("/api/v1/audit", .needs(.readAudit)) { routes, request, context in
             let principal = try context.requirePrincipal()
@@ -288,13 +266,6 @@ struct IdentityRoutes: RouteSet {
             override: trust.override?.rawValue, overrideReason: trust.overrideReason, posture: trust.posture,
             postureAt: trust.postureAt.map(RFC3339.format), postureFindings: trust.postureFindings, quotedPCRDigest: trust.quotedPCRDigest,
             certificates: identity.certificates(tenant: tenant, twin: twin))
-    }
-
-    static func problem(_ error: EnrollmentError) -> ProblemDetails {
-        switch error {
-        case .malformedToken, .badRequest: ProblemDetails(status: .badRequest, code: "bad_enrollment", detail: error.description)
-        case .unknownToken, .tokenUsed, .tokenExpired, .wrongCA: ProblemDetails(status: .forbidden, code: "enrollment_refused", detail: error.description)
-        }
     }
 
     /// The `{id}` path parameter (a twin), checked.

@@ -67,28 +67,26 @@ struct UserLifecycleRoutes: RouteSet {
             let principal = try context.requirePrincipal()
             let name = try context.parameters.require("name")
             let patch = try HTTPJSON.decode(UserPatch.self, from: try await HTTPJSON.body(request, limit: 16 * 1024), what: "user change")
-            let user = try await Self.mapping {
-                try await routes.identity.updateUser(name: name, by: principal, role: patch.role, disabled: patch.disabled, sites: patch.sites)
-            }
+            let user = try await routes.identity.updateUser(name: name, by: principal, role: patch.role, disabled: patch.disabled, sites: patch.sites)
             return try HTTPJSON.encode(.ok, UserRoutes.UserDocument(user, locked: routes.identity.isLockedOut(user.name)))
         }
         api.delete("/api/v1/users/{name}", .needs(.administer)) { routes, _, context in
             let principal = try context.requirePrincipal()
             let name = try context.parameters.require("name")
-            try await Self.mapping { try await routes.identity.deleteUser(name: name, by: principal) }
+            try await routes.identity.deleteUser(name: name, by: principal)
             return Response(status: .noContent)
         }
         api.post("/api/v1/users/{name}/password", .needs(.administer)) { routes, request, context in
             let principal = try context.requirePrincipal()
             let name = try context.parameters.require("name")
             let body = try HTTPJSON.decode(PasswordReset.self, from: try await HTTPJSON.body(request, limit: 16 * 1024), what: "password")
-            try await Self.mapping { try await routes.identity.resetPassword(name: name, password: body.password, by: principal) }
+            try await routes.identity.resetPassword(name: name, password: body.password, by: principal)
             return Response(status: .noContent)
         }
         api.delete("/api/v1/users/{name}/totp", .needs(.administer)) { routes, _, context in
             let principal = try context.requirePrincipal()
             let name = try context.parameters.require("name")
-            try await Self.mapping { try await routes.identity.resetTOTP(name: name, by: principal) }
+            try await routes.identity.resetTOTP(name: name, by: principal)
             return Response(status: .noContent)
         }
         api.get("/api/v1/users/{name}/tokens", .needs(.administer)) { routes, _, context in
@@ -110,30 +108,13 @@ struct UserLifecycleRoutes: RouteSet {
                 if case .success(let record) = routes.identity.authenticateToken(token) { return record.id }
                 return nil
             }
-            try await Self.mapping {
-                try await routes.identity.changeOwnPassword(name: principal.subject, current: body.current, new: body.password, keeping: keep)
-            }
+            try await routes.identity.changeOwnPassword(name: principal.subject, current: body.current, new: body.password, keeping: keep)
             return Response(status: .noContent)
         }
         api.post("/api/v1/me/recovery-codes", .needs(.read, sites: .filtered).allowingPendingSecondFactor()) { routes, _, context in
             let principal = try context.requirePrincipal()
-            let codes = try await Self.mapping { try await routes.identity.makeRecoveryCodes(user: principal.subject) }
+            let codes = try await routes.identity.makeRecoveryCodes(user: principal.subject)
             return try HTTPJSON.encode(.ok, ["recovery_codes": codes])
-        }
-    }
-
-    /// Runs `body`, turning user errors into problem details.
-    static func mapping<T>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch let error as UserChangeError {
-            switch error {
-            case .unknown, .otherTenant: throw ProblemDetails(status: .notFound, code: "not_found", detail: error.description)
-            case .notOnYourself: throw ProblemDetails(status: .conflict, code: "not_on_yourself", detail: error.description)
-            case .wrongPassword: throw ProblemDetails(status: .forbidden, code: "wrong_password", detail: error.description)
-            }
-        } catch let error as UserError {
-            throw ProblemDetails(status: .unprocessableContent, code: "invalid_user", detail: error.description)
         }
     }
 }

@@ -88,15 +88,9 @@ struct UserRoutes: RouteSet {
     static func declare(_ api: inout APIRoutes.Declarations<Self>) {
         api.post("/api/v1/setup", .anyone.carryingCredentialsInBody()) { routes, request, context in
             let body = try HTTPJSON.decode(SetupRequest.self, from: try await HTTPJSON.body(request, limit: 16 * 1024), what: "setup")
-            do {
-                let user = try await routes.identity.completeFirstAdminSetup(
-                    token: body.token, name: body.name, password: body.password, remote: context.channel.remoteAddress.map { "\($0)" })
-                return try HTTPJSON.encode(.created, UserDocument(user, locked: routes.identity.isLockedOut(user.name)))
-            } catch let error as SetupError {
-                throw ProblemDetails(status: .forbidden, code: "setup_refused", detail: error.description)
-            } catch let error as UserError {
-                throw ProblemDetails(status: .unprocessableContent, code: "invalid_user", detail: error.description)
-            }
+            let user = try await routes.identity.completeFirstAdminSetup(
+                token: body.token, name: body.name, password: body.password, remote: context.channel.remoteAddress.map { "\($0)" })
+            return try HTTPJSON.encode(.created, UserDocument(user, locked: routes.identity.isLockedOut(user.name)))
         }
         api.post("/api/v1/login", .anyone.carryingCredentialsInBody()) { routes, request, context in
             let body = try HTTPJSON.decode(LoginRequest.self, from: try await HTTPJSON.body(request, limit: 16 * 1024), what: "login")
@@ -105,12 +99,7 @@ struct UserRoutes: RouteSet {
                 name: body.name, password: body.password, totp: body.totp, remote: remote, channel: "session", interactive: true)
             {
             case .failure(let failure):
-                let status: HTTPResponse.Status =
-                    switch failure {
-                    case .locked, .tooManyFromSource: .tooManyRequests
-                    default: .unauthorized
-                    }
-                throw ProblemDetails(status: status, code: "login_failed", detail: failure.description)
+                throw failure
             case .success(let user):
                 let pending = user.role.requiresMFA && user.totpSecret == nil
                 let session = try await routes.identity.openSession(for: user, mfaPending: pending, remote: remote)
@@ -176,8 +165,6 @@ struct UserRoutes: RouteSet {
                     .created,
                     ["token": issued.token, "id": issued.record.id, "role": issued.record.role.rawValue,
                      "expires_at": RFC3339.format(issued.record.expiresAt)])
-            } catch let error as AccessTokenFailure {
-                throw ProblemDetails(status: .forbidden, code: "forbidden", detail: error.description)
             } catch is UserError {
                 throw ProblemDetails(status: .forbidden, code: "forbidden", detail: "Only users make API tokens.")
             }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Identity
 import Logging
 import Twins
 
@@ -61,6 +62,10 @@ struct ProblemDetailsMiddleware<Context: RequestContext>: RouterMiddleware {
             throw problem
         } catch let error as TwinError {
             throw error.problem
+        } catch let error as IdentityError {
+            throw error.problem
+        } catch let error as any IdentityErrorConvertible {
+            throw error.identityError.problem
         } catch let error as HTTPError where error.status == .notFound && self.routes.allowedMethods(request.uri.path) != nil {
             let allowed = (self.routes.allowedMethods(request.uri.path) ?? []).map(\.rawValue)
             var response = try ProblemDetails(
