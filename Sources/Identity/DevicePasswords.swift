@@ -11,14 +11,9 @@ extension IdentityService {
     /// The MQTT user name of a device that signs in with a password.
     public static func deviceUsername(tenant: TenantID, twin: String) -> String { "device/\(tenant.rawValue)/\(twin)" }
 
-    /// Sets what says whether a tenant allows device passwords (from the tenant settings).
-    public func setDevicePasswordPolicy(_ allows: @escaping @Sendable (TenantID) -> Bool) {
-        self.devicePasswordsAllowed.withLock { $0 = allows }
-    }
-
     /// Makes (or replaces) the password of a device. Refused unless the tenant allows device passwords.
     public func createDevicePassword(tenant: TenantID, twin: String, actor: String) async throws -> (username: String, password: String) {
-        guard self.devicePasswordsAllowed.withLock({ $0 })?(tenant) == true else { throw DevicePasswordError.notAllowed(tenant) }
+        guard self.twins?.allowsDevicePasswords(tenant: tenant) == true else { throw DevicePasswordError.notAllowed(tenant) }
         let password = RandomSecret.make(count: 24)
         let hash = Bcrypt.hash(password, cost: 10)
         try await self.store.saveSetting(key: "devicepw/\(tenant.rawValue)/\(twin)", document: Array(hash.utf8))
@@ -35,7 +30,7 @@ extension IdentityService {
         guard parts.count == 3, parts[0] == "device", let tenant = TenantID(String(parts[1])) else { return nil }
         let twin = String(parts[2])
         let key = DeviceKey(tenant: tenant, twin: twin)
-        guard self.devicePasswordsAllowed.withLock({ $0 })?(tenant) == true else {
+        guard self.twins?.allowsDevicePasswords(tenant: tenant) == true else {
             self.auditDenial(
                 tenant: tenant, actor: twin, action: "device.login", target: "mqtt", detail: "tenant does not allow device passwords")
             return .refused(.notAuthorized(reason: "tenant '\(tenant)' does not allow password login for devices: use a certificate"))

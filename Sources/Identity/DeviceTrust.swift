@@ -229,7 +229,7 @@ extension IdentityService {
         }
         self.emit(tenant: key.tenant, twin: key.twin, kind: "trust.tier", data: ["from": from.rawValue, "to": to.rawValue, "reason": reason])
         if to == .blocked {
-            _ = self.disconnector.withLock { $0 }?(key.tenant, key.twin, "device blocked")
+            _ = self.collaborators.withLock { $0.connections }?.disconnectDevice(tenant: key.tenant, twin: key.twin)
         }
     }
 
@@ -300,12 +300,7 @@ extension IdentityService {
     }
 
     func emit(tenant: TenantID, twin: String, kind: String, data: [String: String]) {
-        self.eventSink.withLock { $0 }?(tenant, twin, kind, data)
-    }
-
-    /// Sets where identity events (tier changes, posture) go: the event hub, wired by the composition root.
-    public func setEventSink(_ sink: @escaping @Sendable (TenantID, String, String, [String: String]) -> Void) {
-        self.eventSink.withLock { $0 = sink }
+        self.collaborators.withLock { $0.events }?.emit(kind: kind, tenant: tenant, twin: twin, data: data)
     }
 }
 

@@ -151,7 +151,7 @@ extension IdentityService {
         if let compiled = cached.1 {
             grants = compiled
         } else {
-            let groups = self.groupResolver.withLock { $0 }?(principal.tenant, principal.subject) ?? []
+            let groups = self.twins?.policyGroups(ofTwin: principal.subject, tenant: principal.tenant) ?? []
             grants = self.state.withLock { state in
                 let applicable = ([PolicyDocument.deviceDefault] + (state.policies[principal.tenant] ?? []))
                     .filter { $0.applies(to: principal, groups: groups) }
@@ -198,7 +198,7 @@ extension IdentityService {
         guard levels.count >= 4, levels[0] == "tg", levels[1] == principal.tenant.rawValue, levels[2] != "+", levels[2] != "#" else {
             return .deny(reason: "'\(principal.subject)' is limited to sites: only tg/\(principal.tenant)/{twin}/… of their twins")
         }
-        let site = self.siteResolver.withLock { $0 }?(principal.tenant, String(levels[2]))
+        let site = self.twins?.site(ofTwin: String(levels[2]), tenant: principal.tenant)
         guard principal.mayAccess(site: site) else {
             return .deny(reason: "twin '\(levels[2])' is not in a site of '\(principal.subject)'")
         }

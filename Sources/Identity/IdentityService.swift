@@ -17,21 +17,11 @@ public final class IdentityService: Sendable {
     let store: any IdentityStore
     let logger: Logger
     let state: Mutex<State>
-    /// Closes live connections of a device that was revoked or blocked; set by the composition root.
-    let disconnector = Mutex<(@Sendable (TenantID, String, String) -> Int)?>(nil)
-    /// Closes the MQTT connections of a principal (``Principal/ownerKey``): a disabled or deleted user's.
-    let ownerDisconnector = Mutex<(@Sendable (String) -> Int)?>(nil)
-    /// Where identity events go (tier changes, posture).
-    let eventSink = Mutex<(@Sendable (TenantID, String, String, [String: String]) -> Void)?>(nil)
+    /// The broker, the twin registry and the event hub (``attach(connections:twins:events:)``).
+    let collaborators = Mutex(Collaborators())
     /// Recent behaviour per device (rate limits, violations); apart from `state` so that counting a message
     /// does not wait for other identity work.
     let behaviours = Mutex<[DeviceKey: Behaviour]>([:])
-    /// Whether a tenant allows device passwords (see ``setDevicePasswordPolicy(_:)``).
-    let devicePasswordsAllowed = Mutex<(@Sendable (TenantID) -> Bool)?>(nil)
-    /// A device's policy groups (see ``setGroupResolver(_:)``).
-    let groupResolver = Mutex<(@Sendable (TenantID, String) -> Set<String>)?>(nil)
-    /// A twin's site (see ``setSiteResolver(_:)``).
-    let siteResolver = Mutex<(@Sendable (TenantID, String) -> String?)?>(nil)
     /// Devices waiting for a re-score (see ``rescoreSoon(_:)``).
     let pendingRescores = Mutex<Set<DeviceKey>>([])
     /// Failed logins per source address.
@@ -55,6 +45,14 @@ public final class IdentityService: Sendable {
         let compiledAt: Int64
         let publish: [TopicPattern]
         let subscribe: [TopicPattern]
+    }
+
+    /// What identity works with but does not own. Until they are attached, no connection is closed, no event
+    /// reported, no twin has a site or groups, and no tenant allows device passwords.
+    struct Collaborators {
+        var connections: (any ConnectionCloser)?
+        var twins: (any TwinDirectory)?
+        var events: (any EventSink)?
     }
 
     struct DeviceKey: Hashable {
@@ -156,15 +154,15 @@ public final class IdentityService: Sendable {
         }
     }
 
-    /// Sets what closes the MQTT connections of a principal, by its ``Principal/ownerKey``.
-    public func setOwnerDisconnector(_ disconnect: @escaping @Sendable (String) -> Int) {
-        self.ownerDisconnector.withLock { $0 = disconnect }
+    /// Attaches the broker (to close connections), the twin registry (sites, policy groups, device password
+    /// settings) and the event hub. The composition root calls it once, after making them: the broker needs
+    /// identity first, as it authorizes every connection through it.
+    public func attach(connections: any ConnectionCloser, twins: any TwinDirectory, events: any EventSink) {
+        self.collaborators.withLock { $0 = Collaborators(connections: connections, twins: twins, events: events) }
     }
 
-    /// Sets what closes a device's live connections: `(tenant, twin, reason) -> connections closed`.
-    public func setDisconnector(_ disconnect: @escaping @Sendable (TenantID, String, String) -> Int) {
-        self.disconnector.withLock { $0 = disconnect }
-    }
+    /// The twin registry, once attached.
+    var twins: (any TwinDirectory)? { self.collaborators.withLock { $0.twins } }
 
     /// The checker the TLS listeners use for client certificates.
     public var certificateCheck: DeviceCertificateCheck {
@@ -322,7 +320,7 @@ extension IdentityService {
             for record in revoked { state.record(record) }
             state.crl = try state.revocationList(self.authority)
         }
-        let closed = self.disconnector.withLock { $0 }?(tenant, twin, "certificate revoked") ?? 0
+        let closed = self.collaborators.withLock { $0.connections }?.disconnectDevice(tenant: tenant, twin: twin) ?? 0
         try await self.audit.record(
             tenant: tenant, actor: actor, action: "device.revoke", target: twin, outcome: "success",
             detail: "revoked \(serials.isEmpty ? "no active certificate" : serials.joined(separator: ", ")); closed \(closed) connection(s); \(reason)")

@@ -111,17 +111,6 @@ extension IdentityService {
             detail: String(decoding: data, as: UTF8.self))
     }
 
-    /// Sets how a device's groups are found (its twin's `group` tag and `model:<id>`), wired by the
-    /// composition root from the twin registry.
-    public func setGroupResolver(_ resolve: @escaping @Sendable (TenantID, String) -> Set<String>) {
-        self.groupResolver.withLock { $0 = resolve }
-    }
-
-    /// Sets how a twin's site is found (its `site` tag), for users limited to sites.
-    public func setSiteResolver(_ resolve: @escaping @Sendable (TenantID, String) -> String?) {
-        self.siteResolver.withLock { $0 = resolve }
-    }
-
     /// Twins with at least one certificate in `tenant`.
     public func enrolledTwins(tenant: TenantID) -> Set<String> {
         self.state.withLock { Set($0.serialsByDevice.keys.filter { $0.tenant == tenant }.map(\.twin)) }

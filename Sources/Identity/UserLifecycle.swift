@@ -194,7 +194,7 @@ extension IdentityService {
                 self.logger.error("token not deleted", metadata: ["error": "\(error)"])
             }
         }
-        _ = self.ownerDisconnector.withLock { $0 }?(user.principal.ownerKey)
+        _ = self.collaborators.withLock { $0.connections }?.disconnectOwner(user.principal.ownerKey)
     }
 }
 

@@ -76,8 +76,6 @@ public struct TwinGuardServer: Sendable {
         var brokerLogger = logger
         brokerLogger[metadataKey: "component"] = "mqtt"
         let broker = Broker(limits: configuration.limits, authorizer: authorizer, logger: brokerLogger)
-        identity.setDisconnector { tenant, twin, _ in broker.disconnectDevice(tenant: tenant, twin: twin) }
-        identity.setOwnerDisconnector { owner in broker.disconnectOwner(owner) }
         let snapshot = try await store.loadBrokerState()
         broker.restore(snapshot)
         logger.info(
@@ -113,18 +111,7 @@ public struct TwinGuardServer: Sendable {
         let commands = CommandCenter(registry: registry)
         broker.setDeviceMessageHandler(
             PlatformDeviceMessages(twins: DeviceTopics(ingestor: ingestor, registry: registry, commands: commands), identity: identity))
-        identity.setDevicePasswordPolicy { tenant in registry.tenants().first { $0.id == tenant }?.devicePasswords == true }
-        identity.setSiteResolver { tenant, twin in (try? registry.twin(twin, tenant: tenant))?.tags["site"] }
-        identity.setGroupResolver { tenant, twin in
-            guard let document = try? registry.twin(twin, tenant: tenant) else { return [] }
-            var groups: Set<String> = []
-            if let group = document.tags["group"] { groups.insert(group) }
-            if let model = document.model { groups.insert("model:" + model) }
-            return groups
-        }
-        identity.setEventSink { tenant, twin, kind, data in
-            registry.events.publish(TwinEvent(kind: kind, tenant: tenant, twin: twin, data: .object(data.mapValues { .string($0) })))
-        }
+        identity.attach(connections: broker, twins: registry, events: registry.events)
         let metrics = MetricsExposition(broker: broker, ingestor: ingestor, timeSeries: timeSeries, anomalies: anomalies, webhooks: webhooks)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.resolvedEventLoopThreads)

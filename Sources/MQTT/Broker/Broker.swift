@@ -327,3 +327,5 @@ public final class Broker: Sendable {
         self.publish(message, in: self.space(for: tenant), now: WallClock.nowNanoseconds())
     }
 }
+
+extension Broker: ConnectionCloser {}
