@@ -216,4 +216,26 @@ struct DownsamplingTests {
     func refuse(text: String) {
         #expect(DownsampleTier.parseList(text) == nil)
     }
+
+    @Test("retention drops what is older than the window at the store's clock, and keeps the rest")
+    func retentionFollowsTheClock() async throws {
+        let minute: Int64 = 60_000_000_000
+        let start: Int64 = 1_700_000_000_000_000_000
+        let clock = ManualClock(at: start + 120 * minute)
+        var options = TimeSeriesStore.Options(directory: StoreTests.temporaryDirectory())
+        options.retention = { _ -> Duration? in .seconds(3_600) }
+        options.clock = clock
+        let store = try TimeSeriesStore(options: options, logger: Logger(label: "test"))
+        let series = try store.series(for: StoreTests.key)
+        let rows = (0..<120).map { TimeSeriesStore.Row(series: series, timestamp: start + Int64($0) * minute, fields: [("t", .double(Double($0)))]) }
+        try await store.waitUntilDurable(store.append(rows))
+        try await store.checkpoint()
+        try await store.compact()
+        let column = try #require(store.column(series: series, field: "t"))
+        #expect(try store.read(column: column.id).doubles == (60..<120).map(Double.init))
+        clock.advance(by: .seconds(30 * 60))
+        try await store.compact()
+        #expect(try store.read(column: column.id).doubles == (90..<120).map(Double.init))
+        try await store.close()
+    }
 }

@@ -18,6 +18,8 @@ def open_stream(port, path):
     response = connection.getresponse()
     assert response.status == 200
     assert response.getheader("Content-Type") == "text/event-stream"
+    # The server subscribes before it writes this first line: events from now on reach the stream.
+    assert response.readline() == b": connected\n"
     events = queue.Queue()
 
     def read():
@@ -54,7 +56,6 @@ def test_twin_stream_shows_telemetry_presence_and_state(server):
     port = server.http_port
     assert request(port, "POST", "/api/v1/twins", json_body={"id": "live-1"}).status == 201
     events, connection = open_stream(port, "/api/v1/twins/live-1/stream")
-    time.sleep(0.2)
     request(port, "POST", "/api/v1/twins/live-1/telemetry", json_body={"temp": 21.25})
     assert next_event(events, "telemetry")["data"] == {"temp": 21.25}
     username, password = device_login(port, "live-1")
@@ -72,7 +73,6 @@ def test_twin_stream_shows_telemetry_presence_and_state(server):
 def test_event_feed_filters_by_kind_and_twin(server):
     port = server.http_port
     events, connection = open_stream(port, "/api/v1/events/stream?kinds=twin&twin=feed-2")
-    time.sleep(0.2)
     request(port, "POST", "/api/v1/twins", json_body={"id": "feed-1"})
     request(port, "POST", "/api/v1/twins", json_body={"id": "feed-2"})
     request(port, "POST", "/api/v1/twins/feed-2/telemetry", json_body={"x": 1})

@@ -33,7 +33,7 @@ extension Broker {
 
     /// Loads retained messages and persistent sessions at start-up, before any listener opens.
     public func restore(_ snapshot: BrokerSnapshot) {
-        let now = WallClock.nowNanoseconds()
+        let now = self.clock.nowNanoseconds()
         for record in snapshot.retained {
             guard let message = BrokerMessage(stored: record.message, retain: true), !message.isExpired(now: now) else {
                 continue

@@ -33,12 +33,17 @@ public final class Broker: Sendable {
 
     var deviceMessages: (any DeviceMessageHandler)? { self.deviceMessageHandler.withLock { $0 } }
 
+    /// Where expiry (sessions, messages, wills) reads the time.
+    public let clock: any NanosecondClock
+
     /// Creates a broker.
     /// - Parameters:
     ///   - limits: connection, packet and queue limits.
     ///   - authorizer: decides who connects and what each principal may publish and subscribe to.
     ///   - logger: the broker's logger (label `twinguard.mqtt`).
-    public init(limits: BrokerLimits, authorizer: any Authorizer, logger: Logger) {
+    ///   - clock: where session and message expiry read the time.
+    public init(limits: BrokerLimits, authorizer: any Authorizer, logger: Logger, clock: any NanosecondClock = SystemClock()) {
+        self.clock = clock
         self.limits = limits
         self.authorizer = authorizer
         self.logger = logger
@@ -130,7 +135,7 @@ public final class Broker: Sendable {
 
     /// Ends a session: removes its subscriptions, publishes a will still waiting, closes its connection.
     private func retire(_ session: Session, takenOverBy: Bool) {
-        let now = WallClock.nowNanoseconds()
+        let now = self.clock.nowNanoseconds()
         let subscriptions = session.subscriptions
         self.subscriptionQuota.release(session.ownerKey ?? "", count: subscriptions.count)
         for (raw, _) in subscriptions {
@@ -157,7 +162,7 @@ public final class Broker: Sendable {
 
     /// Handles the end of a connection: publishes or schedules the will, ends a non-persistent session.
     func connectionClosed(session: Session, writer: ConnectionWriter, publishWill: Bool, eventLoop: any EventLoop) {
-        let now = WallClock.nowNanoseconds()
+        let now = self.clock.nowNanoseconds()
         let outcome = session.detach(writer, publishWill: publishWill, now: now)
         guard outcome.wasCurrent else { return }
         if let twin = session.ownerTwin {
@@ -176,7 +181,7 @@ public final class Broker: Sendable {
         } else if let delayed = outcome.delayedWill {
             let task = eventLoop.scheduleTask(in: .seconds(Int64(delayed.delaySeconds))) {
                 if let will = session.takeWill() {
-                    self.publish(will, in: session.space, now: WallClock.nowNanoseconds())
+                    self.publish(will, in: session.space, now: self.clock.nowNanoseconds())
                 }
             }
             session.setWillTask(task)
@@ -185,7 +190,7 @@ public final class Broker: Sendable {
 
     /// Removes sessions whose expiry interval has passed and retained messages that expired.
     public func removeExpired() {
-        let now = WallClock.nowNanoseconds()
+        let now = self.clock.nowNanoseconds()
         let expired = self.sessions.withLock { sessions -> [Session] in
             let expired = sessions.values.filter { $0.isExpired(now: now) }
             for session in expired { sessions[session.key] = nil }
@@ -316,7 +321,7 @@ public final class Broker: Sendable {
         let message = BrokerMessage(
             topic: topic, payload: ByteBuffer(bytes: payload), qos: qos, retain: retain,
             properties: properties, expiresAt: nil, publisher: nil)
-        self.publish(message, in: self.space(for: tenant), now: WallClock.nowNanoseconds())
+        self.publish(message, in: self.space(for: tenant), now: self.clock.nowNanoseconds())
     }
 
     /// Publishes a broker-generated message (such as `$SYS` statistics) in `tenant`.
@@ -324,7 +329,7 @@ public final class Broker: Sendable {
         let message = BrokerMessage(
             topic: topic, payload: ByteBuffer(string: payload), qos: .atMostOnce, retain: retain,
             properties: Properties(), expiresAt: nil, publisher: nil)
-        self.publish(message, in: self.space(for: tenant), now: WallClock.nowNanoseconds())
+        self.publish(message, in: self.space(for: tenant), now: self.clock.nowNanoseconds())
     }
 }
 

@@ -175,7 +175,7 @@ extension MQTTConnectionHandler {
             window: min(Int(connect.properties.receiveMaximum ?? UInt16.max), limits.maxInflight),
             maximumPacketSize: connect.properties.maximumPacketSize.map { Int($0) } ?? Int.max,
             topicAliasMaximum: connect.properties.topicAliasMaximum ?? 0)
-        let now = WallClock.nowNanoseconds()
+        let now = self.broker.clock.nowNanoseconds()
         let will = connect.will.map { will in
             PendingWill(
                 message: BrokerMessage(

@@ -90,7 +90,7 @@ extension MQTTConnectionHandler {
             self.rejectPublish(publish, client: client, reason: .quotaExceeded, message: why, context: context)
             return
         }
-        let now = WallClock.nowNanoseconds()
+        let now = self.broker.clock.nowNanoseconds()
         let message = BrokerMessage(publish: publish, topic: topic, publisher: ObjectIdentifier(client.session), now: now)
         let consumer = self.broker.deviceMessages.flatMap { $0.handles(topic: topic) ? $0 : nil }
         switch publish.qos {
@@ -218,7 +218,7 @@ extension MQTTConnectionHandler {
     // MARK: Acknowledgements (§3.4–§3.7)
 
     private func handleAck(_ ack: PublishAckPacket, client: ConnectedClient) {
-        let now = WallClock.nowNanoseconds()
+        let now = self.broker.clock.nowNanoseconds()
         switch ack.kind {
         case .pubrel:
             let known = client.session.releaseQoS2(ack.packetID)
@@ -245,7 +245,7 @@ extension MQTTConnectionHandler {
     private func handleSubscribe(_ subscribe: SubscribePacket, client: ConnectedClient, context: ChannelHandlerContext) {
         let identifier = subscribe.properties.subscriptionIdentifiers.first
         let space = client.session.space
-        let now = WallClock.nowNanoseconds()
+        let now = self.broker.clock.nowNanoseconds()
         var codes: [ReasonCode] = []
         var retained: [(BrokerMessage, SubscriptionOptions)] = []
         for request in subscribe.subscriptions {

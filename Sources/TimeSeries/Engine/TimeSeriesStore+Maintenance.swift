@@ -95,7 +95,7 @@ extension TimeSeriesStore {
     /// Rewrites all chunk files as one. Without `force` only when it pays: files overlap in time for a
     /// column, or more than eight exist, or retention drops points; and the data is under 1 GiB.
     func compactNow(force: Bool) throws(TimeSeriesError) {
-        let now = WallClock.nowNanoseconds()
+        let now = self.options.clock.nowNanoseconds()
         let (files, columns, number) = self.state.withLock { state in
             let number = state.nextFileNumber
             state.nextFileNumber += 1

@@ -21,6 +21,8 @@ public final class TimeSeriesStore: Sendable {
         /// How long the points of a series are kept (`nil`: forever); asked at each compaction, so that
         /// tenant settings apply without a restart.
         public var retention: @Sendable (SeriesKey) -> Duration? = { _ in nil }
+        /// Where retention reads the time.
+        public var clock: any NanosecondClock = SystemClock()
         /// Called after every WAL sync (tests).
         public var syncHook: (@Sendable (UInt64) -> Void)?
         /// A tag whose values are indexed, so that ``TimeSeriesStore/series(tenant:tagged:)`` finds a
