@@ -6,6 +6,8 @@ import TwinGuardCore
 public struct InfluxQLParser {
     private var tokens: [InfluxQLToken]
     private var index = 0
+    /// Whether the last ``next()`` moved (it stays on the end token), so that ``stepBack()`` undoes exactly it.
+    private var nextMoved = false
     private let now: Int64
 
     /// Parses one or more statements separated by `;`.
@@ -33,8 +35,15 @@ public struct InfluxQLParser {
 
     private mutating func next() -> InfluxQLToken {
         let token = self.tokens[self.index]
-        if token.kind != .end { self.index += 1 }
+        self.nextMoved = token.kind != .end
+        if self.nextMoved { self.index += 1 }
         return token
+    }
+
+    /// Puts back the token the last ``next()`` took, so that an error names it and its position.
+    private mutating func stepBack() {
+        if self.nextMoved { self.index -= 1 }
+        self.nextMoved = false
     }
 
     private mutating func accept(_ kind: InfluxQLToken.Kind) -> Bool {
@@ -128,7 +137,7 @@ public struct InfluxQLParser {
             let measurement = try self.optionalFrom()
             return .showFieldKeys(measurement: measurement)
         default:
-            self.index -= 1
+            self.stepBack()
             throw self.unexpected("DATABASES, MEASUREMENTS, TAG KEYS, TAG VALUES, FIELD KEYS or RETENTION POLICIES")
         }
     }
@@ -223,14 +232,14 @@ public struct InfluxQLParser {
                 {
                     self.index += 2
                     guard case .duration(let interval) = self.next().kind, interval > 0 else {
-                        self.index -= 1
+                        self.stepBack()
                         throw self.unexpected("a duration such as 1m")
                     }
                     statement.interval = interval
                     if self.accept(.symbol(",")) {
                         let negative = self.accept(.symbol("-"))
                         guard case .duration(let offset) = self.next().kind else {
-                            self.index -= 1
+                            self.stepBack()
                             throw self.unexpected("an offset duration")
                         }
                         statement.intervalOffset = negative ? -offset : offset
@@ -258,7 +267,7 @@ public struct InfluxQLParser {
                 guard case .number(let value, _) = self.next().kind else { throw self.unexpected("a number") }
                 statement.fill = .value(-value)
             default:
-                self.index -= 1
+                self.stepBack()
                 throw self.unexpected("null, none, previous, linear or a number")
             }
             try self.expect(.symbol(")"), ")")
@@ -266,7 +275,7 @@ public struct InfluxQLParser {
         if self.accept(.keyword("ORDER")) {
             try self.expect(.keyword("BY"), "BY")
             guard case .identifier(let name) = self.next().kind, name.lowercased() == "time" else {
-                self.index -= 1
+                self.stepBack()
                 throw self.unexpected("time (only ORDER BY time is supported)")
             }
             if self.accept(.keyword("DESC")) { statement.descending = true } else { _ = self.accept(.keyword("ASC")) }
@@ -306,7 +315,7 @@ public struct InfluxQLParser {
                 var parameter: Double?
                 if self.accept(.symbol(",")) {
                     guard case .number(let value, _) = self.next().kind else {
-                        self.index -= 1
+                        self.stepBack()
                         throw self.unexpected("a number")
                     }
                     parameter = value
@@ -369,7 +378,7 @@ public struct InfluxQLParser {
         let left = try self.operand()
         let token = self.next()
         guard case .symbol(let op) = token.kind, ["=", "!=", "<", "<=", ">", ">=", "=~", "!~"].contains(op) else {
-            self.index -= 1
+            self.stepBack()
             throw self.unexpected("a comparison operator")
         }
         let right = try self.operand()
@@ -392,7 +401,7 @@ public struct InfluxQLParser {
         case .duration(let ns): value = .time(ns)
         case .regex(let pattern): value = .regex(pattern)
         default:
-            self.index -= 1
+            self.stepBack()
             throw self.unexpected("an identifier, string, number or now()")
         }
         while self.peek.kind == .symbol("+") || self.peek.kind == .symbol("-") {
@@ -402,7 +411,7 @@ public struct InfluxQLParser {
             case .duration(let ns): amount = ns
             case .number(let number, true) where abs(number) < 9.2e18: amount = Int64(number)
             default:
-                self.index -= 1
+                self.stepBack()
                 throw self.unexpected("a duration")
             }
             guard let base = try self.timeValue(value) else { throw .invalidQuery("error parsing query: arithmetic needs a time") }
