@@ -206,6 +206,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "StorageTests",
+            dependencies: ["Storage", "TwinGuardCore"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "AnalyticsTests",
             dependencies: ["Analytics", "TwinGuardCore"],
             swiftSettings: strictSettings
